@@ -1,0 +1,242 @@
+//! `ClientBuilder`: every setting of a client, checked once at `build()`.
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use http::header::{AUTHORIZATION, HeaderMap, HeaderName, HeaderValue};
+use serde_json::{Value, json};
+
+use super::handlers::{Handler, Handlers};
+use super::shared::{ReconnectPolicy, Settings, Shared};
+use super::{Client, ClientInner};
+use crate::error::Error;
+use crate::protocol::ProtocolVersion;
+use crate::transport::{HttpConfig, HttpTransport};
+
+/// Default per-request timeout.
+pub(crate) const DEFAULT_REQUEST_TIMEOUT: Duration = Duration::from_secs(60);
+/// Default cap on one message (JSON body or SSE event).
+pub const DEFAULT_MAX_MESSAGE_BYTES: usize = 16 * 1024 * 1024;
+
+/// Configures and connects a [`Client`]. Setters never fail; [`ClientBuilder::build`] and
+/// [`ClientBuilder::connect`] report the first problem.
+#[must_use]
+pub struct ClientBuilder {
+    url: String,
+    headers: Vec<(String, String)>,
+    lent_client: Option<reqwest::Client>,
+    settings: Settings,
+    connect_timeout: Duration,
+    sse_idle_timeout: Option<Duration>,
+    max_message_bytes: usize,
+    version: ProtocolVersion,
+    client_info: Value,
+    handlers: Handlers,
+    notification_capacity: usize,
+}
+
+impl std::fmt::Debug for ClientBuilder {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let header_names: Vec<&str> = self.headers.iter().map(|(k, _)| k.as_str()).collect();
+        f.debug_struct("ClientBuilder")
+            .field("url", &self.url)
+            .field("headers", &header_names)
+            .field("lent_client", &self.lent_client.is_some())
+            .field("settings", &self.settings)
+            .field("version", &self.version)
+            .finish_non_exhaustive()
+    }
+}
+
+impl ClientBuilder {
+    pub(crate) fn new(url: &str) -> ClientBuilder {
+        ClientBuilder {
+            url: url.to_owned(),
+            headers: Vec::new(),
+            lent_client: None,
+            settings: Settings {
+                request_timeout: DEFAULT_REQUEST_TIMEOUT,
+                initialize_timeout: Duration::from_secs(30),
+                close_timeout: Duration::from_secs(5),
+                standalone_stream: true,
+                terminate_on_close: true,
+                reconnect: ReconnectPolicy::Fail,
+                resume_attempts: 5,
+                default_retry: Duration::from_millis(500),
+            },
+            connect_timeout: Duration::from_secs(10),
+            sse_idle_timeout: None,
+            max_message_bytes: DEFAULT_MAX_MESSAGE_BYTES,
+            version: ProtocolVersion::LATEST,
+            client_info: json!({"name": "mcptool", "version": env!("CARGO_PKG_VERSION")}),
+            handlers: Handlers::default(),
+            notification_capacity: 256,
+        }
+    }
+
+    /// Adds a header sent with every request. Values are never printed by `Debug`.
+    pub fn header(mut self, name: impl Into<String>, value: impl Into<String>) -> ClientBuilder {
+        self.headers.push((name.into(), value.into()));
+        self
+    }
+
+    /// Sends `Authorization: Bearer <token>` with every request.
+    pub fn bearer_token(self, token: impl AsRef<str>) -> ClientBuilder {
+        let value = format!("Bearer {}", token.as_ref());
+        self.header(AUTHORIZATION.as_str(), value)
+    }
+
+    /// Uses the caller's HTTP client instead of building one. A lent client is never closed
+    /// by us: `close()` ends the session and our streams, and the pool stays the caller's.
+    pub fn http_client(mut self, client: reqwest::Client) -> ClientBuilder {
+        self.lent_client = Some(client);
+        self
+    }
+
+    /// Time allowed to open a TCP (and TLS) connection. Default 10 s.
+    pub fn connect_timeout(mut self, timeout: Duration) -> ClientBuilder {
+        self.connect_timeout = timeout;
+        self
+    }
+
+    /// Default time allowed for each request. Default 60 s.
+    pub fn request_timeout(mut self, timeout: Duration) -> ClientBuilder {
+        self.settings.request_timeout = timeout;
+        self
+    }
+
+    /// Time allowed for the `initialize` handshake. Default 30 s.
+    pub fn initialize_timeout(mut self, timeout: Duration) -> ClientBuilder {
+        self.settings.initialize_timeout = timeout;
+        self
+    }
+
+    /// Time allowed for each step of `close()` (the `DELETE`, stopping tasks). Default 5 s.
+    pub fn close_timeout(mut self, timeout: Duration) -> ClientBuilder {
+        self.settings.close_timeout = timeout;
+        self
+    }
+
+    /// Fails a stream on which no byte arrived for this long. Default: none.
+    pub fn sse_idle_timeout(mut self, timeout: Duration) -> ClientBuilder {
+        self.sse_idle_timeout = Some(timeout);
+        self
+    }
+
+    /// The largest message (JSON body or SSE event) accepted. Default 16 MiB.
+    pub fn max_message_bytes(mut self, bytes: usize) -> ClientBuilder {
+        self.max_message_bytes = bytes;
+        self
+    }
+
+    /// The protocol version offered at `initialize`. Default: the latest.
+    pub fn protocol_version(mut self, version: ProtocolVersion) -> ClientBuilder {
+        self.version = version;
+        self
+    }
+
+    /// The `clientInfo` sent at `initialize`.
+    pub fn client_info(
+        mut self,
+        name: impl Into<String>,
+        version: impl Into<String>,
+    ) -> ClientBuilder {
+        self.client_info = json!({"name": name.into(), "version": version.into()});
+        self
+    }
+
+    /// Whether to open the standalone GET stream for server-initiated messages. Default on.
+    pub fn standalone_stream(mut self, enabled: bool) -> ClientBuilder {
+        self.settings.standalone_stream = enabled;
+        self
+    }
+
+    /// Whether `close()` ends the session with `DELETE`. Default on. Off, `close()` still
+    /// closes every stream and connection of ours.
+    pub fn terminate_on_close(mut self, enabled: bool) -> ClientBuilder {
+        self.settings.terminate_on_close = enabled;
+        self
+    }
+
+    /// What to do when the server has dropped our session. Default: fail.
+    pub fn reconnect_policy(mut self, policy: ReconnectPolicy) -> ClientBuilder {
+        self.settings.reconnect = policy;
+        self
+    }
+
+    /// How many times a cut response stream is resumed before the request fails. Default 5.
+    pub fn resume_attempts(mut self, attempts: u32) -> ClientBuilder {
+        self.settings.resume_attempts = attempts;
+        self
+    }
+
+    /// Answers the server's `roots/list` requests (and declares the `roots` capability).
+    pub fn on_roots(mut self, handler: Handler) -> ClientBuilder {
+        self.handlers.roots = Some(handler);
+        self
+    }
+
+    /// Answers the server's `sampling/createMessage` requests.
+    pub fn on_sampling(mut self, handler: Handler) -> ClientBuilder {
+        self.handlers.sampling = Some(handler);
+        self
+    }
+
+    /// Answers the server's `elicitation/create` requests.
+    pub fn on_elicitation(mut self, handler: Handler) -> ClientBuilder {
+        self.handlers.elicitation = Some(handler);
+        self
+    }
+
+    /// How many server notifications a slow subscriber may lag behind. Default 256.
+    pub fn notification_capacity(mut self, capacity: usize) -> ClientBuilder {
+        self.notification_capacity = capacity;
+        self
+    }
+
+    /// Checks the settings and builds an unconnected client (with its own HTTP pool unless
+    /// one was lent).
+    pub fn build(self) -> Result<Client, Error> {
+        let mut headers = HeaderMap::new();
+        for (name, value) in &self.headers {
+            let name = HeaderName::from_bytes(name.as_bytes()).map_err(|e| {
+                Error::config(format!("invalid header name {name:?}")).with_source(e)
+            })?;
+            let mut value = HeaderValue::from_str(value).map_err(|e| {
+                Error::config(format!("invalid value for header {name}")).with_source(e)
+            })?;
+            value.set_sensitive(true);
+            headers.append(name, value);
+        }
+        let transport = HttpTransport::new(
+            &self.url,
+            HttpConfig {
+                headers,
+                connect_timeout: self.connect_timeout,
+                sse_idle_timeout: self.sse_idle_timeout,
+                max_message_bytes: self.max_message_bytes,
+                lent_client: self.lent_client,
+            },
+        )?;
+        let shared = Shared::new(
+            transport,
+            self.settings,
+            self.handlers,
+            self.client_info,
+            self.version,
+            self.notification_capacity,
+        );
+        Ok(Client {
+            inner: Arc::new(ClientInner {
+                shared: Arc::new(shared),
+            }),
+        })
+    }
+
+    /// Builds the client and runs the `initialize` handshake.
+    pub async fn connect(self) -> Result<Client, Error> {
+        let client = self.build()?;
+        client.initialize().await?;
+        Ok(client)
+    }
+}

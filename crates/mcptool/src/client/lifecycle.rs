@@ -1,0 +1,131 @@
+//! Opening and ending a session: `initialize`, single-flight re-initialisation, `close()`.
+
+use std::sync::Arc;
+use std::sync::atomic::Ordering;
+
+use serde_json::{Value, json};
+
+use super::options::RequestOptions;
+use super::shared::Shared;
+use crate::error::{Deadline, Error};
+use crate::protocol::{InitializeResult, ProtocolVersion};
+use crate::transport::DeleteOutcome;
+
+/// What `close()` did.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum CloseOutcome {
+    /// The server accepted the session `DELETE`.
+    Deleted,
+    /// The server answered the `DELETE` with 405: it does not let clients end sessions.
+    DeleteNotAllowed,
+    /// No `DELETE` was sent: `terminate_on_close` is off. Streams and connections are closed
+    /// all the same.
+    NotTerminated,
+    /// No `DELETE` was needed: the server never gave us a session id, or it had already
+    /// expired it.
+    NoSession,
+    /// `close()` had already run.
+    AlreadyClosed,
+}
+
+impl Shared {
+    /// Runs the `initialize` handshake and records the session.
+    pub(crate) async fn initialize(self: &Arc<Self>) -> Result<Arc<InitializeResult>, Error> {
+        let params = json!({
+            "protocolVersion": self.offered_version.as_str(),
+            "capabilities": self.handlers.capabilities(),
+            "clientInfo": self.client_info,
+        });
+        self.transport.set_session(None, None);
+        let (raw, session) = self
+            .exchange(
+                "initialize",
+                Some(&params),
+                &RequestOptions::default(),
+                Deadline::Initialize,
+                true,
+            )
+            .await?;
+        let result: InitializeResult = serde_json::from_str(raw.get()).map_err(|e| {
+            Error::protocol("the server's initialize result is malformed").with_source(e)
+        })?;
+        let version: ProtocolVersion = result.protocol_version.parse().map_err(|_| {
+            Error::protocol(format!(
+                "server chose protocol version {:?}, which this client does not support",
+                result.protocol_version
+            ))
+        })?;
+        self.transport.set_session(session, Some(version));
+        let notified = tokio::time::timeout(
+            self.settings.initialize_timeout,
+            self.notify("notifications/initialized", None::<&Value>),
+        )
+        .await
+        .map_err(|_| Error::timeout(Deadline::Initialize))?;
+        notified?;
+        let result = Arc::new(result);
+        *self
+            .server
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner) = Some(Arc::clone(&result));
+        self.expired.store(false, Ordering::Release);
+        self.generation.fetch_add(1, Ordering::AcqRel);
+        self.start_standalone_stream();
+        tracing::debug!(
+            session = ?self.transport.session_id(),
+            version = version.as_str(),
+            "session initialised"
+        );
+        Ok(result)
+    }
+
+    /// Starts a new session after the old one expired, unless another caller already did
+    /// since `seen_generation`: one re-initialisation serves every concurrent caller.
+    pub(crate) async fn reinitialize(self: &Arc<Self>, seen_generation: u64) -> Result<(), Error> {
+        let _single_flight = self.reinit.lock().await;
+        if self.generation.load(Ordering::Acquire) != seen_generation {
+            return Ok(());
+        }
+        if self.closed.load(Ordering::Acquire) {
+            return Err(Error::closed());
+        }
+        self.stop_standalone_stream();
+        tracing::info!("session expired; starting a new one");
+        self.initialize().await.map(|_| ())
+    }
+
+    /// The whole teardown: background tasks, standalone stream, session `DELETE`, pool.
+    pub(crate) async fn close(self: &Arc<Self>) -> Result<CloseOutcome, Error> {
+        if self.closed.swap(true, Ordering::AcqRel) {
+            return Ok(CloseOutcome::AlreadyClosed);
+        }
+        self.stop_standalone_stream();
+        self.fail_all(Error::closed);
+        let deleted = self.delete_session().await;
+        self.cancel.cancel();
+        self.tracker.close();
+        let drained = tokio::time::timeout(self.settings.close_timeout, self.tracker.wait()).await;
+        self.transport.release();
+        if drained.is_err() {
+            tracing::warn!("background tasks did not stop within the close timeout");
+        }
+        deleted
+    }
+
+    async fn delete_session(&self) -> Result<CloseOutcome, Error> {
+        if self.transport.session_id().is_none() || self.expired.load(Ordering::Acquire) {
+            return Ok(CloseOutcome::NoSession);
+        }
+        if !self.settings.terminate_on_close {
+            return Ok(CloseOutcome::NotTerminated);
+        }
+        match tokio::time::timeout(self.settings.close_timeout, self.transport.delete()).await {
+            Err(_) => Err(Error::timeout(Deadline::Close)),
+            Ok(Ok(DeleteOutcome::Deleted)) => Ok(CloseOutcome::Deleted),
+            Ok(Ok(DeleteOutcome::NotAllowed)) => Ok(CloseOutcome::DeleteNotAllowed),
+            Ok(Err(e)) if e.is_session_expired() => Ok(CloseOutcome::NoSession),
+            Ok(Err(e)) => Err(e),
+        }
+    }
+}

@@ -1,0 +1,310 @@
+//! One request from start to finish, in the caller's task: POST, read the JSON body or the
+//! SSE stream (resuming it if it is cut), route what arrives, and race the deadline, the
+//! caller's cancellation and the client's close.
+
+use std::borrow::Cow;
+use std::sync::{Arc, Mutex, PoisonError};
+use std::time::{Duration, Instant};
+
+use serde::de::DeserializeOwned;
+use serde_json::Value;
+use serde_json::value::RawValue;
+use tokio::sync::oneshot;
+use tokio_util::sync::CancellationToken;
+
+use super::options::RequestOptions;
+use super::shared::{Pending, ReconnectPolicy, Shared};
+use crate::error::{Deadline, Error};
+use crate::protocol::{Incoming, RequestId, encode_request};
+use crate::transport::{GetOutcome, PostResponse, SessionId, SseStream};
+
+type Answer = Result<Box<RawValue>, Error>;
+
+/// Removes the pending entry however the request ends; if it ends without an answer (timeout,
+/// cancellation, the caller dropping the future), tells the server to stop.
+struct PendingGuard<'a> {
+    shared: &'a Arc<Shared>,
+    id: RequestId,
+    cancel_on_drop: bool,
+}
+
+impl Drop for PendingGuard<'_> {
+    fn drop(&mut self) {
+        let was_waiting = self.shared.unregister(self.id);
+        if was_waiting && self.cancel_on_drop {
+            self.shared
+                .send_cancelled(self.id, "request abandoned by the client");
+        }
+    }
+}
+
+impl Shared {
+    /// Sends a request and decodes its result, re-initialising once on an expired session
+    /// when the policy allows.
+    pub(crate) async fn request<R: DeserializeOwned>(
+        self: &Arc<Self>,
+        method: &str,
+        params: Option<&Value>,
+        options: &RequestOptions,
+    ) -> Result<R, Error> {
+        let raw = match self.request_raw(method, params, options).await {
+            Err(e)
+                if e.is_session_expired()
+                    && self.settings.reconnect == ReconnectPolicy::Reinitialize =>
+            {
+                let seen = self.generation.load(std::sync::atomic::Ordering::Acquire);
+                self.reinitialize(seen).await?;
+                self.request_raw(method, params, options).await?
+            }
+            other => other?,
+        };
+        serde_json::from_str(raw.get()).map_err(|e| {
+            Error::protocol(format!("the server's result for {method} is malformed")).with_source(e)
+        })
+    }
+
+    /// Sends one request and waits for its raw result.
+    pub(crate) async fn request_raw(
+        self: &Arc<Self>,
+        method: &str,
+        params: Option<&Value>,
+        options: &RequestOptions,
+    ) -> Answer {
+        self.exchange(method, params, options, Deadline::Request, false)
+            .await
+            .map(|(raw, _)| raw)
+    }
+
+    /// The request engine. With `capture_session` (initialize), also returns the session id
+    /// the server assigned.
+    pub(crate) async fn exchange(
+        self: &Arc<Self>,
+        method: &str,
+        params: Option<&Value>,
+        options: &RequestOptions,
+        deadline_kind: Deadline,
+        capture_session: bool,
+    ) -> Result<(Box<RawValue>, Option<SessionId>), Error> {
+        if self.closed.load(std::sync::atomic::Ordering::Acquire) {
+            return Err(Error::closed());
+        }
+        let id = self.next_id();
+        let params = with_progress_token(params, id, options.on_progress.is_some());
+        let body = encode_request(id, method, params.as_deref())
+            .map_err(|e| Error::config("cannot encode the request").with_source(e))?;
+        let (tx, mut rx) = oneshot::channel();
+        let pending = Pending::new(tx, options.on_progress.clone());
+        let last_progress = Arc::clone(&pending.last_progress);
+        self.register(id, pending);
+        let mut guard = PendingGuard {
+            shared: self,
+            id,
+            // Never cancel initialize (the spec forbids it).
+            cancel_on_drop: method != "initialize",
+        };
+        let timeout = options.timeout.unwrap_or(match deadline_kind {
+            Deadline::Initialize => self.settings.initialize_timeout,
+            _ => self.settings.request_timeout,
+        });
+        let started = Instant::now();
+        let outcome = tokio::select! {
+            biased;
+            () = self.cancel.cancelled() => Err(Error::closed()),
+            () = cancelled(options.cancel.as_ref()) => {
+                self.unregister(id);
+                self.send_cancelled(id, "cancelled by the caller");
+                guard.cancel_on_drop = false;
+                Err(Error::cancelled())
+            }
+            fired = deadline(started, timeout, options, &last_progress, deadline_kind) => {
+                if guard.cancel_on_drop {
+                    self.unregister(id);
+                    self.send_cancelled(id, "timed out");
+                    guard.cancel_on_drop = false;
+                }
+                Err(Error::timeout(fired))
+            }
+            result = self.post_and_read(body, &mut rx, capture_session) => result,
+        };
+        if outcome.is_err() {
+            guard.cancel_on_drop = false;
+        }
+        outcome
+    }
+
+    async fn post_and_read(
+        self: &Arc<Self>,
+        body: Vec<u8>,
+        rx: &mut oneshot::Receiver<Answer>,
+        capture_session: bool,
+    ) -> Result<(Box<RawValue>, Option<SessionId>), Error> {
+        let (response, session) = self
+            .transport
+            .post(body, None, capture_session)
+            .await
+            .inspect_err(|e| {
+                if e.is_session_expired() {
+                    self.expired
+                        .store(true, std::sync::atomic::Ordering::Release);
+                }
+            })?;
+        let answer = match response {
+            // A request answered 202: the response will come on the standalone stream.
+            PostResponse::Accepted => rx.await.unwrap_or_else(|_| Err(Error::closed())),
+            PostResponse::Json(bytes) => {
+                let messages = Incoming::parse_many(&bytes)
+                    .map_err(|e| Error::protocol(format!("server sent invalid JSON-RPC: {e}")))?;
+                let mut unattributed = None;
+                for message in messages {
+                    if let Some(error) = self.dispatch(message) {
+                        unattributed = Some(error);
+                    }
+                }
+                match rx.try_recv() {
+                    Ok(answer) => answer,
+                    // One POST carries one request: a JSON-RPC error with id null (or a
+                    // foreign id such as "server-error") is the answer to it.
+                    Err(_) => match unattributed {
+                        Some(error) => Err(Error::rpc(error)),
+                        None => Err(Error::protocol(
+                            "server's JSON response did not answer the request",
+                        )),
+                    },
+                }
+            }
+            PostResponse::Sse(stream) => self.read_stream(*stream, rx).await,
+        };
+        answer.map(|raw| (raw, session))
+    }
+
+    /// Reads a request's SSE stream until its answer has arrived (on this stream or another),
+    /// resuming with GET + `Last-Event-ID` when the server ends it early.
+    async fn read_stream(
+        self: &Arc<Self>,
+        mut stream: SseStream,
+        rx: &mut oneshot::Receiver<Answer>,
+    ) -> Answer {
+        let mut attempts = 0;
+        loop {
+            let event = tokio::select! {
+                biased;
+                answer = &mut *rx => return answer.unwrap_or_else(|_| Err(Error::closed())),
+                event = stream.next_event() => event,
+            };
+            match event {
+                Ok(Some(event)) => {
+                    let message = Incoming::parse(event.data.as_bytes()).map_err(|e| {
+                        Error::protocol(format!("server sent invalid JSON-RPC on SSE: {e}"))
+                    })?;
+                    if let Some(error) = self.dispatch(message) {
+                        return Err(Error::rpc(error));
+                    }
+                    if let Ok(answer) = rx.try_recv() {
+                        return answer;
+                    }
+                }
+                Ok(None) | Err(_) if stream.last_event_id().is_some() => {
+                    if let Ok(answer) = rx.try_recv() {
+                        return answer;
+                    }
+                    attempts += 1;
+                    if attempts > self.settings.resume_attempts {
+                        return Err(Error::network(format!(
+                            "response stream ended early and {} resumption attempts failed",
+                            self.settings.resume_attempts
+                        )));
+                    }
+                    let wait = stream.retry().unwrap_or(self.settings.default_retry);
+                    tokio::time::sleep(jittered(wait, attempts)).await;
+                    let last = stream.last_event_id().map(str::to_owned);
+                    match self.transport.get(last.as_deref()).await {
+                        Ok(GetOutcome::Stream(next)) => stream = *next,
+                        Ok(GetOutcome::NotAllowed | GetOutcome::Conflict) => {
+                            return Err(Error::network(
+                                "response stream ended early and the server refused to resume it",
+                            ));
+                        }
+                        Err(e) if e.is_session_expired() => return Err(e),
+                        Err(e) => tracing::debug!(error = %e, attempts, "resumption failed"),
+                    }
+                }
+                Ok(None) => {
+                    if let Ok(answer) = rx.try_recv() {
+                        return answer;
+                    }
+                    return Err(Error::network(
+                        "response stream ended before the response (and it is not resumable)",
+                    ));
+                }
+                Err(e) => return Err(e),
+            }
+        }
+    }
+}
+
+/// Adds `_meta.progressToken` to the params when the caller wants progress.
+fn with_progress_token(
+    params: Option<&Value>,
+    id: RequestId,
+    wanted: bool,
+) -> Option<Cow<'_, Value>> {
+    if !wanted {
+        return params.map(Cow::Borrowed);
+    }
+    let mut owned = params
+        .cloned()
+        .unwrap_or_else(|| Value::Object(Default::default()));
+    if let Value::Object(map) = &mut owned {
+        let meta = map
+            .entry("_meta")
+            .or_insert_with(|| Value::Object(Default::default()));
+        if let Value::Object(meta) = meta {
+            meta.insert("progressToken".into(), Value::from(id));
+        }
+    }
+    Some(Cow::Owned(owned))
+}
+
+async fn cancelled(token: Option<&CancellationToken>) {
+    match token {
+        Some(t) => t.cancelled().await,
+        None => std::future::pending().await,
+    }
+}
+
+/// Resolves when the request's deadline passes, saying which one. Progress may push the
+/// deadline out, never past the hard maximum.
+async fn deadline(
+    started: Instant,
+    timeout: Duration,
+    options: &RequestOptions,
+    last_progress: &Mutex<Option<Instant>>,
+    kind: Deadline,
+) -> Deadline {
+    let hard = options.max_total.map(|m| started + m);
+    let mut due = started + timeout;
+    loop {
+        let target = hard.map_or(due, |h| h.min(due));
+        tokio::time::sleep_until(target.into()).await;
+        let now = Instant::now();
+        if hard.is_some_and(|h| now >= h) {
+            return Deadline::MaxTotal;
+        }
+        if options.reset_timeout_on_progress {
+            let last = *last_progress.lock().unwrap_or_else(PoisonError::into_inner);
+            if let Some(last) = last.filter(|l| *l + timeout > now) {
+                due = last + timeout;
+                continue;
+            }
+        }
+        return kind;
+    }
+}
+
+/// The wait before resumption attempt `attempt`: the server's `retry`, doubled per attempt,
+/// with up to 25% jitter.
+pub(crate) fn jittered(base: Duration, attempt: u32) -> Duration {
+    let scaled = base.saturating_mul(1 << attempt.saturating_sub(1).min(5));
+    let jitter = rand::random_range(0.0..0.25);
+    scaled.mul_f64(1.0 + jitter)
+}

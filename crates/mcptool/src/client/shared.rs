@@ -1,0 +1,300 @@
+//! The state one client shares with its background tasks, and the routing of every message
+//! the server sends, whichever stream it arrives on.
+
+use std::collections::HashMap;
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+use std::sync::{Arc, Mutex, PoisonError};
+use std::time::{Duration, Instant};
+
+use serde_json::Value;
+use serde_json::value::RawValue;
+use tokio::sync::{broadcast, oneshot};
+use tokio_util::sync::CancellationToken;
+use tokio_util::task::TaskTracker;
+
+use super::handlers::Handlers;
+use super::options::{Progress, ProgressFn};
+use crate::error::Error;
+use crate::protocol::{
+    Incoming, InitializeResult, RequestId, RpcError, encode_notification, encode_response,
+};
+use crate::transport::HttpTransport;
+
+/// A notification the server sent that is not about one request (list changes, log messages,
+/// resource updates...).
+#[derive(Clone, Debug, PartialEq)]
+pub struct ServerNotification {
+    /// The notification's method, e.g. `notifications/tools/list_changed`.
+    pub method: String,
+    /// Its params, as sent.
+    pub params: Option<Value>,
+}
+
+/// What happens when the server says our session is gone.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum ReconnectPolicy {
+    /// Fail with a session-expired error; never open a new session (strict isolation).
+    #[default]
+    Fail,
+    /// Start a new session with `initialize` and retry the request once. Concurrent callers
+    /// share one re-initialisation.
+    Reinitialize,
+}
+
+/// Timeouts and limits of one client.
+#[derive(Clone, Debug)]
+pub(crate) struct Settings {
+    pub(crate) request_timeout: Duration,
+    pub(crate) initialize_timeout: Duration,
+    pub(crate) close_timeout: Duration,
+    pub(crate) standalone_stream: bool,
+    pub(crate) terminate_on_close: bool,
+    pub(crate) reconnect: ReconnectPolicy,
+    pub(crate) resume_attempts: u32,
+    pub(crate) default_retry: Duration,
+}
+
+pub(crate) struct Pending {
+    tx: oneshot::Sender<Result<Box<RawValue>, Error>>,
+    progress: Option<ProgressFn>,
+    pub(crate) last_progress: Arc<Mutex<Option<Instant>>>,
+}
+
+impl Pending {
+    pub(crate) fn new(
+        tx: oneshot::Sender<Result<Box<RawValue>, Error>>,
+        progress: Option<ProgressFn>,
+    ) -> Pending {
+        Pending {
+            tx,
+            progress,
+            last_progress: Arc::new(Mutex::new(None)),
+        }
+    }
+}
+
+pub(crate) struct Shared {
+    pub(crate) transport: HttpTransport,
+    pub(crate) settings: Settings,
+    pub(crate) handlers: Handlers,
+    pub(crate) client_info: Value,
+    pub(crate) offered_version: crate::protocol::ProtocolVersion,
+    pending: Mutex<HashMap<RequestId, Pending>>,
+    next_id: AtomicU64,
+    notifications: broadcast::Sender<ServerNotification>,
+    /// Cancelled at close or drop: stops every background task and in-flight request.
+    pub(crate) cancel: CancellationToken,
+    pub(crate) tracker: TaskTracker,
+    pub(crate) closed: AtomicBool,
+    pub(crate) expired: AtomicBool,
+    /// Bumped by every successful `initialize`; lets concurrent callers share one.
+    pub(crate) generation: AtomicU64,
+    pub(crate) reinit: tokio::sync::Mutex<()>,
+    pub(crate) server: Mutex<Option<Arc<InitializeResult>>>,
+    pub(crate) stream_stop: Mutex<Option<CancellationToken>>,
+}
+
+impl std::fmt::Debug for Shared {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Shared")
+            .field("url", &self.transport.url().as_str())
+            .field("session", &self.transport.session_id())
+            .field("closed", &self.closed.load(Ordering::Relaxed))
+            .finish_non_exhaustive()
+    }
+}
+
+impl Shared {
+    pub(crate) fn new(
+        transport: HttpTransport,
+        settings: Settings,
+        handlers: Handlers,
+        client_info: Value,
+        offered_version: crate::protocol::ProtocolVersion,
+        notification_capacity: usize,
+    ) -> Shared {
+        Shared {
+            transport,
+            settings,
+            handlers,
+            client_info,
+            offered_version,
+            pending: Mutex::new(HashMap::new()),
+            next_id: AtomicU64::new(0),
+            notifications: broadcast::channel(notification_capacity.max(1)).0,
+            cancel: CancellationToken::new(),
+            tracker: TaskTracker::new(),
+            closed: AtomicBool::new(false),
+            expired: AtomicBool::new(false),
+            generation: AtomicU64::new(0),
+            reinit: tokio::sync::Mutex::new(()),
+            server: Mutex::new(None),
+            stream_stop: Mutex::new(None),
+        }
+    }
+
+    pub(crate) fn next_id(&self) -> RequestId {
+        self.next_id.fetch_add(1, Ordering::Relaxed)
+    }
+
+    pub(crate) fn subscribe(&self) -> broadcast::Receiver<ServerNotification> {
+        self.notifications.subscribe()
+    }
+
+    pub(crate) fn register(&self, id: RequestId, pending: Pending) {
+        self.pending
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .insert(id, pending);
+    }
+
+    /// Forgets a request; returns whether it was still waiting.
+    pub(crate) fn unregister(&self, id: RequestId) -> bool {
+        self.pending
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .remove(&id)
+            .is_some()
+    }
+
+    pub(crate) fn pending_count(&self) -> usize {
+        self.pending
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .len()
+    }
+
+    /// Fails every waiting request with `error()` (close, expiry, restart).
+    pub(crate) fn fail_all(&self, error: impl Fn() -> Error) {
+        let drained: Vec<Pending> = self
+            .pending
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .drain()
+            .map(|(_, p)| p)
+            .collect();
+        for p in drained {
+            let _ = p.tx.send(Err(error()));
+        }
+    }
+
+    /// Routes one message from the server. Returns a JSON-RPC error that names no request of
+    /// ours (id `null` or foreign), for the caller to attribute when it can.
+    pub(crate) fn dispatch(self: &Arc<Self>, message: Incoming) -> Option<RpcError> {
+        match message {
+            Incoming::Response {
+                id: Some(id),
+                outcome,
+            } => {
+                let pending = self
+                    .pending
+                    .lock()
+                    .unwrap_or_else(PoisonError::into_inner)
+                    .remove(&id);
+                match pending {
+                    Some(p) => {
+                        let _ = p.tx.send(outcome.map_err(Error::rpc));
+                    }
+                    None => tracing::debug!(id, "dropped a response to no waiting request"),
+                }
+                None
+            }
+            Incoming::Response { id: None, outcome } => match outcome {
+                Err(error) => Some(error),
+                Ok(_) => {
+                    tracing::debug!("dropped a result with an id that is not ours");
+                    None
+                }
+            },
+            Incoming::Notification { method, params } => {
+                if method == "notifications/progress" {
+                    self.progress(params);
+                } else {
+                    let _ = self
+                        .notifications
+                        .send(ServerNotification { method, params });
+                }
+                None
+            }
+            Incoming::Request { id, method, params } => {
+                let shared = Arc::clone(self);
+                self.tracker.spawn(async move {
+                    let cancel = shared.cancel.clone();
+                    tokio::select! {
+                        () = cancel.cancelled() => {}
+                        () = shared.answer(id, method, params) => {}
+                    }
+                });
+                None
+            }
+        }
+    }
+
+    fn progress(&self, params: Option<Value>) {
+        let Some(params) = params else { return };
+        let Some(token) = params.get("progressToken").and_then(Value::as_u64) else {
+            return;
+        };
+        let (callback, last) = {
+            let pending = self.pending.lock().unwrap_or_else(PoisonError::into_inner);
+            match pending.get(&token) {
+                Some(p) => (p.progress.clone(), Arc::clone(&p.last_progress)),
+                None => return,
+            }
+        };
+        *last.lock().unwrap_or_else(PoisonError::into_inner) = Some(Instant::now());
+        if let Some(callback) = callback {
+            match serde_json::from_value::<Progress>(params) {
+                Ok(p) => callback(p),
+                Err(e) => tracing::debug!(error = %e, "ignored a malformed progress notification"),
+            }
+        }
+    }
+
+    async fn answer(self: Arc<Self>, id: Value, method: String, params: Option<Value>) {
+        let answer = self.handlers.answer(&method, params).await;
+        let body = match encode_response(&id, answer.as_ref()) {
+            Ok(b) => b,
+            Err(e) => {
+                tracing::warn!(error = %e, method, "could not encode our answer");
+                return;
+            }
+        };
+        if let Err(e) = self.transport.post(body, None, false).await {
+            tracing::warn!(error = %e, method, "could not deliver our answer to a server request");
+        }
+    }
+
+    /// Sends a notification and waits for the server to accept it.
+    pub(crate) async fn notify(&self, method: &str, params: Option<&Value>) -> Result<(), Error> {
+        let body = encode_notification(method, params)
+            .map_err(|e| Error::config("cannot encode notification").with_source(e))?;
+        self.transport.post(body, None, false).await.map(|_| ())
+    }
+
+    /// Tells the server to stop working on `id`, in the background (the caller has moved on).
+    pub(crate) fn send_cancelled(self: &Arc<Self>, id: RequestId, reason: &'static str) {
+        if self.cancel.is_cancelled() {
+            return;
+        }
+        let shared = Arc::clone(self);
+        self.tracker.spawn(async move {
+            let params = serde_json::json!({"requestId": id, "reason": reason});
+            let send = shared.notify("notifications/cancelled", Some(&params));
+            match tokio::time::timeout(shared.settings.close_timeout, send).await {
+                Ok(Err(e)) => tracing::debug!(error = %e, "notifications/cancelled not delivered"),
+                Err(_) => tracing::debug!("notifications/cancelled timed out"),
+                Ok(Ok(())) => {}
+            }
+        });
+    }
+
+    /// Stops everything without waiting: the path of `Drop`.
+    pub(crate) fn shutdown_now(&self) {
+        self.closed.store(true, Ordering::Release);
+        self.cancel.cancel();
+        self.fail_all(Error::closed);
+        self.transport.release();
+    }
+}

@@ -1,0 +1,128 @@
+//! The standalone GET stream: server-initiated messages for the whole session.
+//!
+//! At most one per session. 405 means the server offers none; 409 means one is already open
+//! (for this session id, by someone) — we warn once and never retry, which is exactly the loop
+//! that earns clients elsewhere a stream of 409s. Other failures back off, boundedly.
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use tokio_util::sync::CancellationToken;
+
+use super::request::jittered;
+use super::shared::Shared;
+use crate::protocol::Incoming;
+use crate::transport::GetOutcome;
+
+/// Failed or empty connection attempts in a row before we give up on the stream.
+const MAX_FAILURES: u32 = 5;
+
+impl Shared {
+    /// Starts the standalone stream task for the current session, replacing any earlier one.
+    pub(crate) fn start_standalone_stream(self: &Arc<Self>) {
+        if !self.settings.standalone_stream {
+            return;
+        }
+        let stop = self.cancel.child_token();
+        if let Some(previous) = self
+            .stream_stop
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+            .replace(stop.clone())
+        {
+            previous.cancel();
+        }
+        let shared = Arc::clone(self);
+        self.tracker
+            .spawn(async move { shared.run_standalone_stream(stop).await });
+    }
+
+    pub(crate) fn stop_standalone_stream(&self) {
+        if let Some(stop) = self
+            .stream_stop
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+            .take()
+        {
+            stop.cancel();
+        }
+    }
+
+    async fn run_standalone_stream(self: Arc<Self>, stop: CancellationToken) {
+        let mut failures = 0u32;
+        let mut last_id: Option<String> = None;
+        loop {
+            let opened = tokio::select! {
+                () = stop.cancelled() => return,
+                opened = self.transport.get(last_id.as_deref()) => opened,
+            };
+            let wait = match opened {
+                Ok(GetOutcome::NotAllowed) => {
+                    tracing::debug!("server offers no standalone stream (405)");
+                    return;
+                }
+                Ok(GetOutcome::Conflict) => {
+                    tracing::warn!(
+                        "server refused the standalone stream with 409: another stream is open \
+                         for this session; not retrying"
+                    );
+                    return;
+                }
+                Ok(GetOutcome::Stream(mut stream)) => {
+                    let mut received = false;
+                    loop {
+                        let event = tokio::select! {
+                            () = stop.cancelled() => return,
+                            event = stream.next_event() => event,
+                        };
+                        match event {
+                            Ok(Some(event)) => {
+                                received = true;
+                                match Incoming::parse(event.data.as_bytes()) {
+                                    Ok(message) => {
+                                        if let Some(error) = self.dispatch(message) {
+                                            tracing::debug!(
+                                                code = error.code,
+                                                "unattributed error on the standalone stream"
+                                            );
+                                        }
+                                    }
+                                    Err(e) => {
+                                        tracing::warn!(error = %e, "ignored an invalid message on the standalone stream")
+                                    }
+                                }
+                            }
+                            Ok(None) => break,
+                            Err(e) => {
+                                tracing::debug!(error = %e, "standalone stream broke");
+                                break;
+                            }
+                        }
+                    }
+                    last_id = stream.last_event_id().map(str::to_owned);
+                    failures = if received { 0 } else { failures + 1 };
+                    stream.retry().unwrap_or(self.settings.default_retry)
+                }
+                Err(e) if e.is_session_expired() => {
+                    self.expired
+                        .store(true, std::sync::atomic::Ordering::Release);
+                    return;
+                }
+                Err(e) if e.is_closed() => return,
+                Err(e) => {
+                    failures += 1;
+                    tracing::debug!(error = %e, failures, "standalone stream failed to open");
+                    Duration::from_millis(200)
+                }
+            };
+            if failures >= MAX_FAILURES {
+                tracing::warn!(failures, "giving up on the standalone stream");
+                return;
+            }
+            tokio::select! {
+                () = stop.cancelled() => return,
+                () = tokio::time::sleep(jittered(wait, failures.max(1))) => {}
+            }
+        }
+    }
+}

@@ -1,0 +1,35 @@
+//! MCP servers over Streamable HTTP for AI agents, with one guarantee at the heart: every
+//! [`Client`] owns its MCP session and its HTTP connection pool, and [`Client::close`] ends
+//! both.
+//!
+//! ```no_run
+//! # async fn run() -> Result<(), mcptool::Error> {
+//! use serde_json::json;
+//!
+//! let client = mcptool::Client::connect("http://127.0.0.1:8081/mcp").await?;
+//! for tool in client.list_tools().await? {
+//!     println!("{}", tool.name);
+//! }
+//! let result = client.call_tool("echo", json!({"message": "hi"})).await?;
+//! println!("{:?}", result.content[0].as_text());
+//! client.close().await?;
+//! # Ok(())
+//! # }
+//! ```
+//!
+//! The layers, top to bottom: [`Client`] (requests, correlation, timeouts, progress,
+//! lifecycle) → `transport` (POST / GET / DELETE, SSE decoding, session headers) →
+//! [`protocol`] (JSON-RPC and MCP types, serde only).
+
+pub mod protocol;
+
+mod client;
+mod error;
+mod transport;
+
+pub use client::{
+    Client, ClientBuilder, CloseOutcome, DEFAULT_MAX_MESSAGE_BYTES, Handler, HandlerFuture,
+    Progress, ReconnectPolicy, RequestOptions, ServerNotification,
+};
+pub use error::{Deadline, Error, ErrorKind, Result};
+pub use transport::SessionId;

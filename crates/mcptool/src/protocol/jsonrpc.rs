@@ -1,0 +1,228 @@
+use serde::{Deserialize, Serialize};
+use serde_json::Value;
+use serde_json::value::RawValue;
+
+/// Ids of the requests we send: a counter per client, never reused.
+pub(crate) type RequestId = u64;
+
+/// A JSON-RPC error object as the server sent it.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct RpcError {
+    /// The JSON-RPC error code (e.g. -32601 method not found).
+    pub code: i64,
+    /// The server's message.
+    pub message: String,
+    /// Extra data the server attached, if any.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub data: Option<Value>,
+}
+
+impl RpcError {
+    pub(crate) fn method_not_found(method: &str) -> RpcError {
+        RpcError {
+            code: -32601,
+            message: format!("method not found: {method}"),
+            data: None,
+        }
+    }
+}
+
+#[derive(Serialize)]
+struct OutRequest<'a, P> {
+    jsonrpc: &'static str,
+    id: RequestId,
+    method: &'a str,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    params: Option<&'a P>,
+}
+
+#[derive(Serialize)]
+struct OutNotification<'a, P> {
+    jsonrpc: &'static str,
+    method: &'a str,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    params: Option<&'a P>,
+}
+
+#[derive(Serialize)]
+struct OutResponse<'a> {
+    jsonrpc: &'static str,
+    id: &'a Value,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    result: Option<&'a Value>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    error: Option<&'a RpcError>,
+}
+
+/// Serialises a request straight to bytes.
+pub(crate) fn encode_request<P: Serialize>(
+    id: RequestId,
+    method: &str,
+    params: Option<&P>,
+) -> serde_json::Result<Vec<u8>> {
+    serde_json::to_vec(&OutRequest {
+        jsonrpc: "2.0",
+        id,
+        method,
+        params,
+    })
+}
+
+/// Serialises a notification straight to bytes.
+pub(crate) fn encode_notification<P: Serialize>(
+    method: &str,
+    params: Option<&P>,
+) -> serde_json::Result<Vec<u8>> {
+    serde_json::to_vec(&OutNotification {
+        jsonrpc: "2.0",
+        method,
+        params,
+    })
+}
+
+/// Serialises our answer to a server→client request.
+pub(crate) fn encode_response(
+    id: &Value,
+    result: Result<&Value, &RpcError>,
+) -> serde_json::Result<Vec<u8>> {
+    let (result, error) = match result {
+        Ok(v) => (Some(v), None),
+        Err(e) => (None, Some(e)),
+    };
+    serde_json::to_vec(&OutResponse {
+        jsonrpc: "2.0",
+        id,
+        result,
+        error,
+    })
+}
+
+#[derive(Deserialize)]
+struct RawIncoming {
+    #[serde(default)]
+    id: Option<Value>,
+    #[serde(default)]
+    method: Option<String>,
+    #[serde(default)]
+    params: Option<Value>,
+    #[serde(default)]
+    result: Option<Box<RawValue>>,
+    #[serde(default)]
+    error: Option<RpcError>,
+}
+
+/// One message from the server, classified.
+#[derive(Debug)]
+pub(crate) enum Incoming {
+    /// A response to one of our requests. `id` is `None` when the server sent `null` or an id
+    /// that is not one of ours (some servers answer errors with `"id": "server-error"`).
+    Response {
+        id: Option<RequestId>,
+        outcome: Result<Box<RawValue>, RpcError>,
+    },
+    /// A request from the server, to be answered with the same id.
+    Request {
+        id: Value,
+        method: String,
+        params: Option<Value>,
+    },
+    /// A notification from the server.
+    Notification {
+        method: String,
+        params: Option<Value>,
+    },
+}
+
+impl Incoming {
+    /// Parses one JSON-RPC message. Batches are split by [`Incoming::parse_many`].
+    pub(crate) fn parse(bytes: &[u8]) -> Result<Incoming, String> {
+        let raw: RawIncoming = serde_json::from_slice(bytes).map_err(|e| e.to_string())?;
+        Incoming::classify(raw)
+    }
+
+    /// Parses a body that holds one message or (2025-03-26) a batch of them.
+    pub(crate) fn parse_many(bytes: &[u8]) -> Result<Vec<Incoming>, String> {
+        let first = bytes.iter().find(|b| !b.is_ascii_whitespace());
+        if first == Some(&b'[') {
+            let raws: Vec<RawIncoming> =
+                serde_json::from_slice(bytes).map_err(|e| e.to_string())?;
+            raws.into_iter().map(Incoming::classify).collect()
+        } else {
+            Incoming::parse(bytes).map(|m| vec![m])
+        }
+    }
+
+    fn classify(raw: RawIncoming) -> Result<Incoming, String> {
+        match (raw.method, raw.id) {
+            (Some(method), Some(id)) if !id.is_null() => Ok(Incoming::Request {
+                id,
+                method,
+                params: raw.params,
+            }),
+            (Some(method), _) => Ok(Incoming::Notification {
+                method,
+                params: raw.params,
+            }),
+            (None, id) => {
+                let id = id.as_ref().and_then(Value::as_u64);
+                let outcome = match (raw.result, raw.error) {
+                    (_, Some(error)) => Err(error),
+                    (Some(result), None) => Ok(result),
+                    (None, None) => {
+                        return Err("message has neither method, result nor error".to_owned());
+                    }
+                };
+                Ok(Incoming::Response { id, outcome })
+            }
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn classifies_each_kind_of_message() {
+        let r = Incoming::parse(br#"{"jsonrpc":"2.0","id":7,"result":{"a":1}}"#).expect("parse");
+        assert!(
+            matches!(r, Incoming::Response { id: Some(7), outcome: Ok(ref v) } if v.get() == r#"{"a":1}"#)
+        );
+        let e = Incoming::parse(
+            br#"{"jsonrpc":"2.0","id":"server-error","error":{"code":-32600,"message":"x"}}"#,
+        )
+        .expect("parse");
+        assert!(
+            matches!(e, Incoming::Response { id: None, outcome: Err(ref err) } if err.code == -32600)
+        );
+        let q = Incoming::parse(br#"{"jsonrpc":"2.0","id":"a","method":"ping"}"#).expect("parse");
+        assert!(matches!(q, Incoming::Request { ref method, .. } if method == "ping"));
+        let n =
+            Incoming::parse(br#"{"jsonrpc":"2.0","method":"notifications/message","params":{}}"#)
+                .expect("parse");
+        assert!(matches!(n, Incoming::Notification { .. }));
+        assert!(Incoming::parse(br#"{"jsonrpc":"2.0","id":1}"#).is_err());
+        assert!(Incoming::parse(b"not json").is_err());
+        assert_eq!(
+            Incoming::parse_many(br#" [{"id":1,"result":{}},{"id":2,"result":{}}]"#)
+                .expect("batch")
+                .len(),
+            2
+        );
+    }
+
+    #[test]
+    fn encodes_requests_without_intermediate_values() {
+        let bytes = encode_request(3, "tools/list", Some(&serde_json::json!({"cursor":"c"})))
+            .expect("encode");
+        assert_eq!(
+            std::str::from_utf8(&bytes).expect("utf8"),
+            r#"{"jsonrpc":"2.0","id":3,"method":"tools/list","params":{"cursor":"c"}}"#
+        );
+        let bytes = encode_notification::<()>("notifications/initialized", None).expect("encode");
+        assert_eq!(
+            std::str::from_utf8(&bytes).expect("utf8"),
+            r#"{"jsonrpc":"2.0","method":"notifications/initialized"}"#
+        );
+    }
+}

@@ -1,0 +1,459 @@
+use std::sync::{PoisonError, RwLock};
+use std::time::Duration;
+
+use bytes::Bytes;
+use http::StatusCode;
+use http::header::{ACCEPT, CONTENT_TYPE, HeaderMap, HeaderName, HeaderValue};
+use reqwest::{Response, Url};
+
+use super::session::SessionId;
+use super::sse::{SseDecoder, SseEvent};
+use super::tls;
+use crate::error::{Deadline, Error, ErrorKind};
+use crate::protocol::ProtocolVersion;
+
+const MCP_SESSION_ID: HeaderName = HeaderName::from_static("mcp-session-id");
+const MCP_PROTOCOL_VERSION: HeaderName = HeaderName::from_static("mcp-protocol-version");
+const LAST_EVENT_ID: HeaderName = HeaderName::from_static("last-event-id");
+const ACCEPT_BOTH: HeaderValue = HeaderValue::from_static("application/json, text/event-stream");
+const ACCEPT_SSE: HeaderValue = HeaderValue::from_static("text/event-stream");
+const JSON: HeaderValue = HeaderValue::from_static("application/json");
+/// How much of an error body we read to explain a failure.
+const ERROR_BODY_LIMIT: usize = 4096;
+
+/// Settings the transport needs; filled from the client builder.
+#[derive(Clone, Debug)]
+pub(crate) struct HttpConfig {
+    pub(crate) headers: HeaderMap,
+    pub(crate) connect_timeout: Duration,
+    pub(crate) sse_idle_timeout: Option<Duration>,
+    pub(crate) max_message_bytes: usize,
+    pub(crate) lent_client: Option<reqwest::Client>,
+}
+
+#[derive(Clone, Debug, Default)]
+struct SessionState {
+    id: Option<SessionId>,
+    version: Option<HeaderValue>,
+}
+
+/// The HTTP side of one client: its URL, its (owned or lent) connection pool and the session
+/// headers. Dropping the last clone of an owned `reqwest::Client` closes its sockets; that is
+/// what [`HttpTransport::release`] does.
+#[derive(Debug)]
+pub(crate) struct HttpTransport {
+    url: Url,
+    http: RwLock<Option<reqwest::Client>>,
+    session: RwLock<SessionState>,
+    config: HttpConfig,
+    owned: bool,
+}
+
+/// What a POST produced.
+#[derive(Debug)]
+pub(crate) enum PostResponse {
+    /// 202 Accepted, empty body.
+    Accepted,
+    /// One JSON body (a message or, in 2025-03-26, a batch).
+    Json(Bytes),
+    /// An SSE stream of messages.
+    Sse(Box<SseStream>),
+}
+
+/// What a GET for a stream produced.
+#[derive(Debug)]
+pub(crate) enum GetOutcome {
+    Stream(Box<SseStream>),
+    /// 405: the server offers no standalone stream.
+    NotAllowed,
+    /// 409: another stream is open for this session.
+    Conflict,
+}
+
+/// What the DELETE at close produced.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum DeleteOutcome {
+    Deleted,
+    NotAllowed,
+}
+
+impl HttpTransport {
+    pub(crate) fn new(url: &str, config: HttpConfig) -> Result<HttpTransport, Error> {
+        let url = Url::parse(url)
+            .map_err(|e| Error::config(format!("invalid server URL {url:?}")).with_source(e))?;
+        if !matches!(url.scheme(), "http" | "https") {
+            return Err(Error::config(format!(
+                "server URL must be http or https, not {}",
+                url.scheme()
+            )));
+        }
+        if !url.username().is_empty() || url.password().is_some() {
+            return Err(Error::config(
+                "server URL must not carry credentials; use a header or a bearer token",
+            ));
+        }
+        let (client, owned) = match &config.lent_client {
+            Some(lent) => (lent.clone(), false),
+            None => (build_owned_client(&config)?, true),
+        };
+        Ok(HttpTransport {
+            url,
+            http: RwLock::new(Some(client)),
+            session: RwLock::new(SessionState::default()),
+            config,
+            owned,
+        })
+    }
+
+    pub(crate) fn url(&self) -> &Url {
+        &self.url
+    }
+
+    /// Whether the HTTP client is ours to close.
+    pub(crate) fn owns_client(&self) -> bool {
+        self.owned
+    }
+
+    /// Drops our handle on the HTTP client. For an owned client this closes the pool once
+    /// in-flight requests have let go of their clones.
+    pub(crate) fn release(&self) {
+        self.http
+            .write()
+            .unwrap_or_else(PoisonError::into_inner)
+            .take();
+    }
+
+    fn client(&self) -> Result<reqwest::Client, Error> {
+        self.http
+            .read()
+            .unwrap_or_else(PoisonError::into_inner)
+            .clone()
+            .ok_or_else(Error::closed)
+    }
+
+    pub(crate) fn session_id(&self) -> Option<SessionId> {
+        self.session
+            .read()
+            .unwrap_or_else(PoisonError::into_inner)
+            .id
+            .clone()
+    }
+
+    /// Records the negotiated session (initialize) or forgets it (expiry).
+    pub(crate) fn set_session(&self, id: Option<SessionId>, version: Option<ProtocolVersion>) {
+        let mut state = self.session.write().unwrap_or_else(PoisonError::into_inner);
+        state.id = id;
+        state.version = version.map(|v| HeaderValue::from_static(v.as_str()));
+    }
+
+    fn session_headers(&self, headers: &mut HeaderMap) -> bool {
+        let state = self.session.read().unwrap_or_else(PoisonError::into_inner);
+        if let Some(v) = &state.version {
+            headers.insert(MCP_PROTOCOL_VERSION, v.clone());
+        }
+        match &state.id {
+            Some(id) => {
+                if let Ok(value) = HeaderValue::from_str(id.as_str()) {
+                    headers.insert(MCP_SESSION_ID, value);
+                }
+                true
+            }
+            None => false,
+        }
+    }
+
+    fn base_headers(&self, accept: HeaderValue) -> (HeaderMap, bool) {
+        let mut headers = self.config.headers.clone();
+        headers.insert(ACCEPT, accept);
+        let had_session = self.session_headers(&mut headers);
+        (headers, had_session)
+    }
+
+    /// POSTs one message. With `capture_session`, the response's `Mcp-Session-Id` is returned.
+    pub(crate) async fn post(
+        &self,
+        body: Vec<u8>,
+        extra: Option<&HeaderMap>,
+        capture_session: bool,
+    ) -> Result<(PostResponse, Option<SessionId>), Error> {
+        let client = self.client()?;
+        let (mut headers, had_session) = self.base_headers(ACCEPT_BOTH);
+        headers.insert(CONTENT_TYPE, JSON);
+        if let Some(extra) = extra {
+            for (k, v) in extra {
+                headers.insert(k, v.clone());
+            }
+        }
+        let response = client
+            .post(self.url.clone())
+            .headers(headers)
+            .body(body)
+            .send()
+            .await
+            .map_err(|e| Error::from_reqwest("POST", e))?;
+        let status = response.status();
+        if !status.is_success() {
+            return Err(self.status_error(response, had_session).await);
+        }
+        let session = if capture_session {
+            match response.headers().get(MCP_SESSION_ID) {
+                Some(v) => Some(SessionId::parse(v.as_bytes())?),
+                None => None,
+            }
+        } else {
+            None
+        };
+        if status == StatusCode::ACCEPTED {
+            // The body should be empty (it may be chunked); read it so the connection is reused.
+            let _ = read_limited(response, ERROR_BODY_LIMIT).await;
+            return Ok((PostResponse::Accepted, session));
+        }
+        let content_type = media_type(&response);
+        let body = match content_type.as_str() {
+            "application/json" => {
+                let bytes = read_limited(response, self.config.max_message_bytes).await?;
+                if bytes.is_empty() {
+                    return Err(Error::protocol(
+                        "server answered 200 with an empty JSON body",
+                    ));
+                }
+                PostResponse::Json(bytes)
+            }
+            "text/event-stream" => PostResponse::Sse(Box::new(self.sse_stream(response, None))),
+            "" if status == StatusCode::OK => {
+                // Some servers answer a notification with 200 and nothing else.
+                let bytes = read_limited(response, ERROR_BODY_LIMIT).await?;
+                if bytes.iter().all(u8::is_ascii_whitespace) {
+                    PostResponse::Accepted
+                } else {
+                    return Err(Error::protocol("server answered without a Content-Type"));
+                }
+            }
+            other => {
+                return Err(Error::protocol(format!(
+                    "server answered with unexpected Content-Type {other:?}"
+                )));
+            }
+        };
+        Ok((body, session))
+    }
+
+    /// Opens an SSE stream with GET: the standalone stream, or a resumption after `last_id`.
+    pub(crate) async fn get(&self, last_id: Option<&str>) -> Result<GetOutcome, Error> {
+        let client = self.client()?;
+        let (mut headers, had_session) = self.base_headers(ACCEPT_SSE);
+        if let Some(id) = last_id {
+            let value = HeaderValue::from_str(id)
+                .map_err(|e| Error::protocol("server sent an unusable event id").with_source(e))?;
+            headers.insert(LAST_EVENT_ID, value);
+        }
+        let response = client
+            .get(self.url.clone())
+            .headers(headers)
+            .send()
+            .await
+            .map_err(|e| Error::from_reqwest("GET", e))?;
+        match response.status() {
+            StatusCode::METHOD_NOT_ALLOWED => return Ok(GetOutcome::NotAllowed),
+            StatusCode::CONFLICT => return Ok(GetOutcome::Conflict),
+            s if !s.is_success() => return Err(self.status_error(response, had_session).await),
+            _ => {}
+        }
+        if media_type(&response) != "text/event-stream" {
+            return Err(Error::protocol(
+                "server answered GET without a text/event-stream body",
+            ));
+        }
+        Ok(GetOutcome::Stream(Box::new(
+            self.sse_stream(response, last_id.map(str::to_owned)),
+        )))
+    }
+
+    /// Ends the session with DELETE.
+    pub(crate) async fn delete(&self) -> Result<DeleteOutcome, Error> {
+        let client = self.client()?;
+        let (headers, had_session) = self.base_headers(ACCEPT_BOTH);
+        let response = client
+            .delete(self.url.clone())
+            .headers(headers)
+            .send()
+            .await
+            .map_err(|e| Error::from_reqwest("DELETE", e))?;
+        match response.status() {
+            StatusCode::METHOD_NOT_ALLOWED => Ok(DeleteOutcome::NotAllowed),
+            s if s.is_success() => {
+                let _ = read_limited(response, ERROR_BODY_LIMIT).await;
+                Ok(DeleteOutcome::Deleted)
+            }
+            _ => Err(self.status_error(response, had_session).await),
+        }
+    }
+
+    fn sse_stream(&self, response: Response, last_id: Option<String>) -> SseStream {
+        SseStream {
+            response,
+            decoder: SseDecoder::new(self.config.max_message_bytes).with_last_id(last_id),
+            idle: self.config.sse_idle_timeout,
+            done: false,
+        }
+    }
+
+    /// Turns a non-success status into an error, recognising an expired session: 404 on a
+    /// request that carried a session id, or the 400 "no valid session" variant some servers use.
+    async fn status_error(&self, response: Response, had_session: bool) -> Error {
+        let status = response.status();
+        let body = read_limited(response, ERROR_BODY_LIMIT)
+            .await
+            .unwrap_or_default();
+        let text = String::from_utf8_lossy(&body);
+        if had_session
+            && (status == StatusCode::NOT_FOUND
+                || (status == StatusCode::BAD_REQUEST
+                    && text.to_ascii_lowercase().contains("session")))
+        {
+            return Error::session_expired(status.as_u16());
+        }
+        let snippet: String = text.chars().take(200).collect();
+        let message = if snippet.trim().is_empty() {
+            "server refused the request".to_owned()
+        } else {
+            format!("server refused the request: {}", snippet.trim())
+        };
+        Error::new(ErrorKind::HttpStatus, message).with_status(status.as_u16())
+    }
+}
+
+fn build_owned_client(config: &HttpConfig) -> Result<reqwest::Client, Error> {
+    reqwest::Client::builder()
+        .tls_backend_preconfigured(tls::client_config()?)
+        .connect_timeout(config.connect_timeout)
+        .tcp_nodelay(true)
+        .redirect(reqwest::redirect::Policy::none())
+        .pool_idle_timeout(Duration::from_secs(90))
+        .http1_only()
+        .no_proxy()
+        .build()
+        .map_err(|e| Error::config("cannot build the HTTP client").with_source(e))
+}
+
+fn media_type(response: &Response) -> String {
+    response
+        .headers()
+        .get(CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.split(';').next())
+        .map(|v| v.trim().to_ascii_lowercase())
+        .unwrap_or_default()
+}
+
+/// Reads a whole body, refusing one larger than `limit`.
+async fn read_limited(mut response: Response, limit: usize) -> Result<Bytes, Error> {
+    if let Some(len) = response.content_length().filter(|len| *len > limit as u64) {
+        return Err(Error::protocol(format!(
+            "message of {len} bytes exceeds the limit of {limit} bytes"
+        )));
+    }
+    let mut first: Option<Bytes> = None;
+    let mut rest: Vec<u8> = Vec::new();
+    while let Some(chunk) = response
+        .chunk()
+        .await
+        .map_err(|e| Error::network("reading the response body failed").with_source(e))?
+    {
+        let total = first.as_ref().map_or(0, Bytes::len) + rest.len() + chunk.len();
+        if total > limit {
+            return Err(Error::protocol(format!(
+                "message exceeds the limit of {limit} bytes"
+            )));
+        }
+        match &first {
+            None => first = Some(chunk),
+            Some(f) => {
+                if rest.is_empty() {
+                    rest.extend_from_slice(f);
+                }
+                rest.extend_from_slice(&chunk);
+            }
+        }
+    }
+    Ok(if rest.is_empty() {
+        first.unwrap_or_default()
+    } else {
+        Bytes::from(rest)
+    })
+}
+
+/// An open SSE response being decoded.
+#[derive(Debug)]
+pub(crate) struct SseStream {
+    response: Response,
+    decoder: SseDecoder,
+    idle: Option<Duration>,
+    done: bool,
+}
+
+impl SseStream {
+    /// The next event with data; `Ok(None)` when the server ended the stream.
+    pub(crate) async fn next_event(&mut self) -> Result<Option<SseEvent>, Error> {
+        loop {
+            if let Some(event) = self.decoder.next_event() {
+                return Ok(Some(event));
+            }
+            if self.done {
+                return Ok(None);
+            }
+            let chunk = match self.idle {
+                Some(idle) => tokio::time::timeout(idle, self.response.chunk())
+                    .await
+                    .map_err(|_| Error::timeout(Deadline::SseIdle))?,
+                None => self.response.chunk().await,
+            };
+            match chunk {
+                Ok(Some(bytes)) => self.decoder.feed(&bytes).map_err(|o| {
+                    Error::protocol(format!(
+                        "SSE message exceeds the limit of {} bytes",
+                        o.limit
+                    ))
+                })?,
+                Ok(None) => self.done = true,
+                Err(e) => {
+                    return Err(Error::network("SSE stream broke").with_source(e));
+                }
+            }
+        }
+    }
+
+    /// The id of the last event received (priming events included), for resumption.
+    pub(crate) fn last_event_id(&self) -> Option<&str> {
+        self.decoder.last_event_id()
+    }
+
+    /// The server's last `retry` value.
+    pub(crate) fn retry(&self) -> Option<Duration> {
+        self.decoder.retry_ms().map(Duration::from_millis)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn refuses_urls_that_would_leak_or_cannot_work() {
+        let config = HttpConfig {
+            headers: HeaderMap::new(),
+            connect_timeout: Duration::from_secs(1),
+            sse_idle_timeout: None,
+            max_message_bytes: 1024,
+            lent_client: None,
+        };
+        for bad in [
+            "not a url",
+            "ftp://127.0.0.1/mcp",
+            "http://user:pw@127.0.0.1/mcp",
+        ] {
+            let err = HttpTransport::new(bad, config.clone()).expect_err(bad);
+            assert_eq!(err.kind(), ErrorKind::Config, "{bad}");
+        }
+    }
+}

@@ -1,0 +1,14 @@
+//! Streamable HTTP: one POST per message, an optional standalone GET stream, DELETE at close.
+//!
+//! The transport knows HTTP, SSE and the session headers; it knows nothing of request ids or
+//! what the messages mean (that is `client`).
+
+mod http;
+mod session;
+mod sse;
+mod tls;
+
+pub(crate) use http::{
+    DeleteOutcome, GetOutcome, HttpConfig, HttpTransport, PostResponse, SseStream,
+};
+pub use session::SessionId;

@@ -1,0 +1,269 @@
+//! An incremental `text/event-stream` decoder with a size cap per event.
+//!
+//! Written here rather than taken from a crate because the transport needs two things the
+//! common SSE crates do not give: a hard cap on the bytes buffered for one event (a server that
+//! never ends a line must not grow our memory without bound) and direct access to the
+//! `retry` and last-event-id state for resumption. It follows the WHATWG parsing rules: LF, CRLF
+//! and CR line ends, comment lines, multi-line `data`, `id` with NUL ignored, numeric `retry`,
+//! and events with empty data (priming events) not dispatched.
+
+use std::collections::VecDeque;
+
+/// One dispatched event.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub(crate) struct SseEvent {
+    /// The last event id in force when the event was dispatched.
+    pub(crate) id: Option<String>,
+    /// The `event` field, `None` for the default `message`.
+    pub(crate) event: Option<String>,
+    /// The data lines joined with `\n`.
+    pub(crate) data: String,
+}
+
+/// The decoder found a line or event larger than its cap.
+#[derive(Debug, PartialEq, Eq)]
+pub(crate) struct Oversize {
+    pub(crate) limit: usize,
+}
+
+#[derive(Debug)]
+pub(crate) struct SseDecoder {
+    limit: usize,
+    line: Vec<u8>,
+    data: Vec<u8>,
+    has_data: bool,
+    event: Option<String>,
+    last_id: Option<String>,
+    retry_ms: Option<u64>,
+    skip_lf: bool,
+    at_start: bool,
+    ready: VecDeque<SseEvent>,
+}
+
+impl SseDecoder {
+    pub(crate) fn new(limit: usize) -> SseDecoder {
+        SseDecoder {
+            limit,
+            line: Vec::new(),
+            data: Vec::new(),
+            has_data: false,
+            event: None,
+            last_id: None,
+            retry_ms: None,
+            skip_lf: false,
+            at_start: true,
+            ready: VecDeque::new(),
+        }
+    }
+
+    /// Starts from a known last event id (a resumed stream continues its predecessor).
+    pub(crate) fn with_last_id(mut self, id: Option<String>) -> SseDecoder {
+        self.last_id = id;
+        self
+    }
+
+    /// The id of the last event seen, priming events included.
+    pub(crate) fn last_event_id(&self) -> Option<&str> {
+        self.last_id.as_deref()
+    }
+
+    /// The last `retry` value the server sent, in milliseconds.
+    pub(crate) fn retry_ms(&self) -> Option<u64> {
+        self.retry_ms
+    }
+
+    /// The next complete event, if one is ready.
+    pub(crate) fn next_event(&mut self) -> Option<SseEvent> {
+        self.ready.pop_front()
+    }
+
+    /// Feeds bytes; complete events become available through [`SseDecoder::next_event`].
+    pub(crate) fn feed(&mut self, mut chunk: &[u8]) -> Result<(), Oversize> {
+        if self.at_start {
+            // A UTF-8 byte order mark may open the stream, possibly split across chunks.
+            const BOM: &[u8] = b"\xEF\xBB\xBF";
+            let have = self.line.len();
+            let take = chunk.len().min(BOM.len() - have);
+            self.line.extend_from_slice(&chunk[..take]);
+            if BOM.starts_with(&self.line) {
+                chunk = &chunk[take..];
+                if self.line.len() < BOM.len() {
+                    return Ok(());
+                }
+                self.line.clear();
+            } else {
+                // Not a BOM: put the held bytes back in front of the rest.
+                let mut held = std::mem::take(&mut self.line);
+                held.truncate(have);
+                self.at_start = false;
+                self.feed(&held)?;
+                return self.feed(chunk);
+            }
+            self.at_start = false;
+        }
+        while !chunk.is_empty() {
+            if self.skip_lf {
+                self.skip_lf = false;
+                if chunk[0] == b'\n' {
+                    chunk = &chunk[1..];
+                    continue;
+                }
+            }
+            match chunk.iter().position(|&b| b == b'\n' || b == b'\r') {
+                Some(pos) => {
+                    self.push_line_bytes(&chunk[..pos])?;
+                    self.skip_lf = chunk[pos] == b'\r';
+                    let line = std::mem::take(&mut self.line);
+                    self.process_line(&line)?;
+                    self.line = line;
+                    self.line.clear();
+                    chunk = &chunk[pos + 1..];
+                }
+                None => {
+                    self.push_line_bytes(chunk)?;
+                    chunk = &[];
+                }
+            }
+        }
+        Ok(())
+    }
+
+    fn push_line_bytes(&mut self, bytes: &[u8]) -> Result<(), Oversize> {
+        if self.line.len() + self.data.len() + bytes.len() > self.limit {
+            return Err(Oversize { limit: self.limit });
+        }
+        self.line.extend_from_slice(bytes);
+        Ok(())
+    }
+
+    fn process_line(&mut self, line: &[u8]) -> Result<(), Oversize> {
+        if line.is_empty() {
+            self.dispatch();
+            return Ok(());
+        }
+        if line[0] == b':' {
+            return Ok(());
+        }
+        let (field, value) = match line.iter().position(|&b| b == b':') {
+            Some(colon) => {
+                let value = &line[colon + 1..];
+                (&line[..colon], value.strip_prefix(b" ").unwrap_or(value))
+            }
+            None => (line, &[][..]),
+        };
+        match field {
+            b"data" => {
+                if self.data.len() + value.len() + 1 > self.limit {
+                    return Err(Oversize { limit: self.limit });
+                }
+                if self.has_data {
+                    self.data.push(b'\n');
+                }
+                self.data.extend_from_slice(value);
+                self.has_data = true;
+            }
+            b"event" => self.event = Some(String::from_utf8_lossy(value).into_owned()),
+            b"id" if !value.contains(&0) => {
+                self.last_id = Some(String::from_utf8_lossy(value).into_owned());
+            }
+            b"retry" if !value.is_empty() && value.iter().all(u8::is_ascii_digit) => {
+                self.retry_ms = std::str::from_utf8(value).ok().and_then(|s| s.parse().ok());
+            }
+            _ => {}
+        }
+        Ok(())
+    }
+
+    fn dispatch(&mut self) {
+        let event = self.event.take();
+        if !self.has_data {
+            return;
+        }
+        self.has_data = false;
+        let data = match String::from_utf8(std::mem::take(&mut self.data)) {
+            Ok(s) => s,
+            Err(e) => String::from_utf8_lossy(e.as_bytes()).into_owned(),
+        };
+        if data.is_empty() {
+            // An event whose data is empty (the priming event of 2025-11-25) carries no message.
+            return;
+        }
+        self.ready.push_back(SseEvent {
+            id: self.last_id.clone(),
+            event,
+            data,
+        });
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn decode_all(chunks: &[&[u8]]) -> (Vec<SseEvent>, SseDecoder) {
+        let mut d = SseDecoder::new(1024);
+        let mut out = Vec::new();
+        for c in chunks {
+            d.feed(c).expect("within limit");
+            while let Some(e) = d.next_event() {
+                out.push(e);
+            }
+        }
+        (out, d)
+    }
+
+    #[test]
+    fn skips_priming_event_and_keeps_its_id_and_retry() {
+        let (events, d) =
+            decode_all(&[b"id: s1-0\nretry: 250\ndata:\n\nid: s1-1\ndata: {\"a\":1}\n\n"]);
+        assert_eq!(events.len(), 1);
+        assert_eq!(events[0].id.as_deref(), Some("s1-1"));
+        assert_eq!(events[0].data, "{\"a\":1}");
+        assert_eq!(d.retry_ms(), Some(250));
+        assert_eq!(d.last_event_id(), Some("s1-1"));
+    }
+
+    #[test]
+    fn handles_every_line_ending_split_anywhere() {
+        let text: &[u8] = b": comment\r\nevent: message\rdata: one\r\ndata: two\n\r\ndata: x\r\r";
+        for split in 0..text.len() {
+            let (a, b) = text.split_at(split);
+            let (events, _) = decode_all(&[a, b]);
+            assert_eq!(events.len(), 2, "split at {split}");
+            assert_eq!(events[0].data, "one\ntwo");
+            assert_eq!(events[0].event.as_deref(), Some("message"));
+            assert_eq!(events[1].data, "x");
+        }
+    }
+
+    #[test]
+    fn every_byte_by_itself_gives_the_same_events() {
+        let text: &[u8] = b"\xEF\xBB\xBFdata: {\"k\":\"v\"}\n\nid\ndata:  spaced\n\n";
+        let bytes: Vec<&[u8]> = text.chunks(1).collect();
+        let (events, d) = decode_all(&bytes);
+        assert_eq!(events[0].data, "{\"k\":\"v\"}");
+        assert_eq!(events[1].data, " spaced");
+        assert_eq!(d.last_event_id(), Some(""));
+    }
+
+    #[test]
+    fn ignores_bad_retry_and_ids_with_nul() {
+        let (events, d) = decode_all(&[b"retry: 12x\nid: a\0b\ndata: 1\n\n"]);
+        assert_eq!(d.retry_ms(), None);
+        assert_eq!(events[0].id, None);
+    }
+
+    #[test]
+    fn refuses_a_line_over_the_limit() {
+        let mut d = SseDecoder::new(16);
+        assert_eq!(d.feed(b"data: 0123456789"), Ok(()));
+        assert_eq!(d.feed(b"abcdef"), Err(Oversize { limit: 16 }));
+    }
+
+    #[test]
+    fn refuses_an_event_whose_data_lines_add_up_over_the_limit() {
+        let mut d = SseDecoder::new(16);
+        d.feed(b"data: 0123456\n").expect("first line fits");
+        assert!(d.feed(b"data: 0123456789\n").is_err());
+    }
+}
