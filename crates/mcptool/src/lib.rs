@@ -32,4 +32,4 @@ pub use client::{
     Progress, ReconnectPolicy, RequestOptions, ServerNotification,
 };
 pub use error::{Deadline, Error, ErrorKind, Result};
-pub use transport::SessionId;
+pub use transport::{HeaderFuture, HeaderProvider, SessionId};

@@ -11,7 +11,7 @@ use super::shared::{ReconnectPolicy, Settings, Shared};
 use super::{Client, ClientInner};
 use crate::error::Error;
 use crate::protocol::ProtocolVersion;
-use crate::transport::{HttpConfig, HttpTransport};
+use crate::transport::{HeaderProvider, HttpConfig, HttpTransport};
 
 /// Default per-request timeout.
 pub(crate) const DEFAULT_REQUEST_TIMEOUT: Duration = Duration::from_secs(60);
@@ -25,6 +25,7 @@ pub struct ClientBuilder {
     url: String,
     headers: Vec<(String, String)>,
     lent_client: Option<reqwest::Client>,
+    provider: Option<HeaderProvider>,
     settings: Settings,
     connect_timeout: Duration,
     sse_idle_timeout: Option<Duration>,
@@ -54,6 +55,7 @@ impl ClientBuilder {
             url: url.to_owned(),
             headers: Vec::new(),
             lent_client: None,
+            provider: None,
             settings: Settings {
                 request_timeout: DEFAULT_REQUEST_TIMEOUT,
                 initialize_timeout: Duration::from_secs(30),
@@ -77,6 +79,13 @@ impl ClientBuilder {
     /// Adds a header sent with every request. Values are never printed by `Debug`.
     pub fn header(mut self, name: impl Into<String>, value: impl Into<String>) -> ClientBuilder {
         self.headers.push((name.into(), value.into()));
+        self
+    }
+
+    /// Calls `provider` before every request for headers to add (a fresh token, say); they
+    /// override static headers of the same name.
+    pub fn header_provider(mut self, provider: HeaderProvider) -> ClientBuilder {
+        self.provider = Some(provider);
         self
     }
 
@@ -216,6 +225,7 @@ impl ClientBuilder {
                 sse_idle_timeout: self.sse_idle_timeout,
                 max_message_bytes: self.max_message_bytes,
                 lent_client: self.lent_client,
+                provider: self.provider,
             },
         )?;
         let shared = Shared::new(

@@ -6,6 +6,7 @@ use http::StatusCode;
 use http::header::{ACCEPT, CONTENT_TYPE, HeaderMap, HeaderName, HeaderValue};
 use reqwest::{Response, Url};
 
+use super::headers::HeaderProvider;
 use super::session::SessionId;
 use super::sse::{SseDecoder, SseEvent};
 use super::tls;
@@ -29,6 +30,7 @@ pub(crate) struct HttpConfig {
     pub(crate) sse_idle_timeout: Option<Duration>,
     pub(crate) max_message_bytes: usize,
     pub(crate) lent_client: Option<reqwest::Client>,
+    pub(crate) provider: Option<HeaderProvider>,
 }
 
 #[derive(Clone, Debug, Default)]
@@ -162,11 +164,23 @@ impl HttpTransport {
         }
     }
 
-    fn base_headers(&self, accept: HeaderValue) -> (HeaderMap, bool) {
+    async fn base_headers(&self, accept: HeaderValue) -> Result<(HeaderMap, bool), Error> {
         let mut headers = self.config.headers.clone();
+        if let Some(provider) = &self.config.provider {
+            let provided = provider
+                .headers()
+                .await
+                .map_err(|e| Error::config(format!("header provider failed: {e}")))?;
+            for (name, mut value) in provided {
+                if let Some(name) = name {
+                    value.set_sensitive(true);
+                    headers.insert(name, value);
+                }
+            }
+        }
         headers.insert(ACCEPT, accept);
         let had_session = self.session_headers(&mut headers);
-        (headers, had_session)
+        Ok((headers, had_session))
     }
 
     /// POSTs one message. With `capture_session`, the response's `Mcp-Session-Id` is returned.
@@ -177,7 +191,7 @@ impl HttpTransport {
         capture_session: bool,
     ) -> Result<(PostResponse, Option<SessionId>), Error> {
         let client = self.client()?;
-        let (mut headers, had_session) = self.base_headers(ACCEPT_BOTH);
+        let (mut headers, had_session) = self.base_headers(ACCEPT_BOTH).await?;
         headers.insert(CONTENT_TYPE, JSON);
         if let Some(extra) = extra {
             for (k, v) in extra {
@@ -241,7 +255,7 @@ impl HttpTransport {
     /// Opens an SSE stream with GET: the standalone stream, or a resumption after `last_id`.
     pub(crate) async fn get(&self, last_id: Option<&str>) -> Result<GetOutcome, Error> {
         let client = self.client()?;
-        let (mut headers, had_session) = self.base_headers(ACCEPT_SSE);
+        let (mut headers, had_session) = self.base_headers(ACCEPT_SSE).await?;
         if let Some(id) = last_id {
             let value = HeaderValue::from_str(id)
                 .map_err(|e| Error::protocol("server sent an unusable event id").with_source(e))?;
@@ -272,7 +286,7 @@ impl HttpTransport {
     /// Ends the session with DELETE.
     pub(crate) async fn delete(&self) -> Result<DeleteOutcome, Error> {
         let client = self.client()?;
-        let (headers, had_session) = self.base_headers(ACCEPT_BOTH);
+        let (headers, had_session) = self.base_headers(ACCEPT_BOTH).await?;
         let response = client
             .delete(self.url.clone())
             .headers(headers)
@@ -446,6 +460,7 @@ mod tests {
             sse_idle_timeout: None,
             max_message_bytes: 1024,
             lent_client: None,
+            provider: None,
         };
         for bad in [
             "not a url",

@@ -3,11 +3,13 @@
 //! The transport knows HTTP, SSE and the session headers; it knows nothing of request ids or
 //! what the messages mean (that is `client`).
 
+mod headers;
 mod http;
 mod session;
 mod sse;
 mod tls;
 
+pub use headers::{HeaderFuture, HeaderProvider};
 pub(crate) use http::{
     DeleteOutcome, GetOutcome, HttpConfig, HttpTransport, PostResponse, SseStream,
 };

@@ -1,0 +1,1 @@
+//! Real MCP peer servers (TypeScript SDK, Python SDK, rmcp) started for interop tests.
