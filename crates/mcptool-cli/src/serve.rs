@@ -1,0 +1,71 @@
+//! `mcptool serve`: run the strict reference server until Ctrl-C.
+
+use std::error::Error;
+use std::net::{IpAddr, SocketAddr};
+
+use mcptool_server::{ResponseMode, Server, ServerConfig};
+
+/// Options of `mcptool serve`.
+#[derive(Debug, clap::Args)]
+pub(crate) struct ServeArgs {
+    /// The address to listen on (loopback unless --allow-non-loopback).
+    #[arg(long, default_value = "127.0.0.1")]
+    host: IpAddr,
+    /// The port to listen on (0 picks a free one).
+    #[arg(long, default_value_t = 8081)]
+    port: u16,
+    /// The endpoint path.
+    #[arg(long, default_value = "/mcp")]
+    path: String,
+    /// Answer requests with application/json instead of text/event-stream.
+    #[arg(long)]
+    json_responses: bool,
+    /// Refuse the standalone GET stream (405).
+    #[arg(long)]
+    no_get_stream: bool,
+    /// Refuse DELETE (405).
+    #[arg(long)]
+    no_delete: bool,
+    /// Serve GET /stats with what the server saw.
+    #[arg(long)]
+    stats: bool,
+    /// Allow listening on a non-loopback address.
+    #[arg(long)]
+    allow_non_loopback: bool,
+}
+
+impl ServeArgs {
+    fn config(&self) -> ServerConfig {
+        let mode = if self.json_responses {
+            ResponseMode::Json
+        } else {
+            ResponseMode::Sse
+        };
+        ServerConfig::default()
+            .bind(SocketAddr::new(self.host, self.port))
+            .allow_non_loopback(self.allow_non_loopback)
+            .path(self.path.clone())
+            .response_mode(mode)
+            .get_stream(!self.no_get_stream)
+            .allow_delete(!self.no_delete)
+            .stats_endpoint(self.stats)
+    }
+}
+
+/// Serves until Ctrl-C, then shuts down gracefully.
+pub(crate) fn run(args: &ServeArgs) -> Result<(), Box<dyn Error>> {
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()?;
+    runtime.block_on(async {
+        let server = Server::start(args.config()).await?;
+        println!("mcptool-server listening on {}", server.url());
+        if args.stats {
+            println!("stats at http://{}/stats", server.addr());
+        }
+        tokio::signal::ctrl_c().await?;
+        eprintln!("shutting down");
+        server.shutdown().await;
+        Ok(())
+    })
+}

@@ -1,0 +1,238 @@
+//! Starting, observing and stopping the server.
+
+use std::error::Error as StdError;
+use std::fmt;
+use std::future::Future;
+use std::net::SocketAddr;
+use std::sync::Arc;
+use std::time::Duration;
+
+use tokio::task::JoinHandle;
+use tokio_util::sync::CancellationToken;
+use tokio_util::task::TaskTracker;
+
+use crate::config::ServerConfig;
+use crate::listener::CountingListener;
+use crate::session::{EndReason, Sessions};
+use crate::stats::ServerStats;
+
+/// How long `shutdown` waits for tasks before aborting the HTTP server.
+const SHUTDOWN_GRACE: Duration = Duration::from_secs(10);
+
+/// Shared state of one running server.
+#[derive(Debug)]
+pub(crate) struct App {
+    pub(crate) config: ServerConfig,
+    pub(crate) stats: ServerStats,
+    pub(crate) sessions: Sessions,
+    pub(crate) shutdown: CancellationToken,
+    tasks: TaskTracker,
+}
+
+impl App {
+    /// Spawns a task owned by the server: counted in `live_tasks`, awaited by `shutdown`.
+    /// The task must stop by itself once `shutdown` is cancelled.
+    pub(crate) fn spawn(&self, fut: impl Future<Output = ()> + Send + 'static) {
+        let guard = self.stats.task_guard();
+        self.tasks.spawn(async move {
+            let _guard = guard;
+            fut.await;
+        });
+    }
+}
+
+/// The strict reference MCP server; see [`Server::start`].
+#[derive(Debug)]
+pub struct Server;
+
+impl Server {
+    /// Binds `config.bind` and serves until [`RunningServer::shutdown`] (or drop).
+    ///
+    /// Refuses a non-loopback address unless `allow_non_loopback` is set.
+    pub async fn start(config: ServerConfig) -> Result<RunningServer, StartError> {
+        let bind = config.bind;
+        if !config.allow_non_loopback && !bind.ip().is_loopback() {
+            return Err(StartError {
+                kind: StartErrorKind::NonLoopback,
+                addr: bind,
+                source: None,
+            });
+        }
+        let listener = tokio::net::TcpListener::bind(bind)
+            .await
+            .map_err(|e| StartError {
+                kind: StartErrorKind::Bind,
+                addr: bind,
+                source: Some(e),
+            })?;
+        let addr = listener.local_addr().map_err(|e| StartError {
+            kind: StartErrorKind::Bind,
+            addr: bind,
+            source: Some(e),
+        })?;
+        let stats = ServerStats::default();
+        let shutdown = CancellationToken::new();
+        let app = Arc::new(App {
+            sessions: Sessions::new(stats.clone(), shutdown.clone()),
+            config,
+            stats: stats.clone(),
+            shutdown: shutdown.clone(),
+            tasks: TaskTracker::new(),
+        });
+        let router = axum::Router::new()
+            .fallback(crate::endpoint::entry)
+            .with_state(Arc::clone(&app));
+        let listener = CountingListener {
+            inner: listener,
+            stats: stats.clone(),
+        };
+        let signal = shutdown.cancelled_owned();
+        let guard = stats.task_guard();
+        let serve = tokio::spawn(async move {
+            let _guard = guard;
+            if let Err(err) = axum::serve(listener, router)
+                .with_graceful_shutdown(signal)
+                .await
+            {
+                tracing::warn!(%err, "server stopped with an error");
+            }
+        });
+        if let Some(timeout) = app.config.session_idle_timeout {
+            app.spawn(sweep(Arc::clone(&app), timeout));
+        }
+        Ok(RunningServer {
+            addr,
+            app,
+            serve: Some(serve),
+        })
+    }
+}
+
+/// Expires idle sessions until shutdown.
+async fn sweep(app: Arc<App>, timeout: Duration) {
+    let period = (timeout / 10).clamp(Duration::from_millis(10), Duration::from_secs(1));
+    let mut tick = tokio::time::interval(period);
+    loop {
+        tokio::select! {
+            () = app.shutdown.cancelled() => return,
+            _ = tick.tick() => { app.sessions.expire_idle(timeout); }
+        }
+    }
+}
+
+/// A server that is serving.
+///
+/// [`RunningServer::shutdown`] stops it gracefully and awaits every task. Dropping it without
+/// `shutdown` signals the same stop (SSE streams end, tools are cancelled, the listener closes)
+/// but cannot wait: the tasks finish on the runtime shortly afterwards.
+#[derive(Debug)]
+pub struct RunningServer {
+    addr: SocketAddr,
+    app: Arc<App>,
+    serve: Option<JoinHandle<()>>,
+}
+
+impl RunningServer {
+    /// The bound address.
+    pub fn addr(&self) -> SocketAddr {
+        self.addr
+    }
+
+    /// The endpoint URL, e.g. `http://127.0.0.1:8081/mcp`.
+    pub fn url(&self) -> String {
+        format!("http://{}{}", self.addr, self.app.config.path)
+    }
+
+    /// The counters of what the server saw.
+    pub fn stats(&self) -> ServerStats {
+        self.app.stats.clone()
+    }
+
+    /// Expires one session as an idle expiry would; false when it was not live.
+    pub fn expire_session(&self, id: &str) -> bool {
+        self.app.sessions.end(id, EndReason::Expired)
+    }
+
+    /// Expires every session; returns how many.
+    pub fn expire_all_sessions(&self) -> usize {
+        self.app.sessions.end_all(EndReason::Expired)
+    }
+
+    /// Forgets every session as a process restart would (same port); returns how many.
+    pub fn restart_sessions(&self) -> usize {
+        self.app.sessions.end_all(EndReason::Forgotten)
+    }
+
+    /// Stops gracefully: ends every SSE stream and session, stops the sweeper and the tools, and
+    /// awaits all of them and the connections.
+    pub async fn shutdown(mut self) {
+        self.app.shutdown.cancel();
+        self.app.tasks.close();
+        let Some(mut serve) = self.serve.take() else {
+            return;
+        };
+        let all = async {
+            self.app.tasks.wait().await;
+            (&mut serve).await
+        };
+        if tokio::time::timeout(SHUTDOWN_GRACE, all).await.is_err() {
+            tracing::warn!("graceful shutdown timed out; aborting connections");
+            serve.abort();
+            let _ = serve.await;
+        }
+    }
+}
+
+impl Drop for RunningServer {
+    fn drop(&mut self) {
+        self.app.shutdown.cancel();
+        self.app.tasks.close();
+    }
+}
+
+/// Why [`Server::start`] failed.
+#[derive(Debug)]
+pub struct StartError {
+    kind: StartErrorKind,
+    addr: SocketAddr,
+    source: Option<std::io::Error>,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum StartErrorKind {
+    NonLoopback,
+    Bind,
+}
+
+impl StartError {
+    /// The address was not loopback and `allow_non_loopback` was not set.
+    pub fn is_non_loopback(&self) -> bool {
+        self.kind == StartErrorKind::NonLoopback
+    }
+
+    /// Binding the address failed (the cause is in `source()`).
+    pub fn is_bind(&self) -> bool {
+        self.kind == StartErrorKind::Bind
+    }
+}
+
+impl fmt::Display for StartError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self.kind {
+            StartErrorKind::NonLoopback => {
+                write!(
+                    f,
+                    "refusing to bind non-loopback address {} without allow_non_loopback",
+                    self.addr
+                )
+            }
+            StartErrorKind::Bind => write!(f, "cannot bind {}", self.addr),
+        }
+    }
+}
+
+impl StdError for StartError {
+    fn source(&self) -> Option<&(dyn StdError + 'static)> {
+        self.source.as_ref().map(|e| e as _)
+    }
+}

@@ -1,0 +1,199 @@
+//! What the server saw: [`ServerStats`], [`StatsSnapshot`] and [`RequestRecord`].
+
+use std::collections::{BTreeMap, VecDeque};
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{Arc, Mutex, MutexGuard};
+use std::time::Duration;
+
+use serde::Serialize;
+
+/// How many request records are kept.
+const MAX_RECORDS: usize = 10_000;
+/// How many distinct session ids the per-session maps remember.
+const MAX_SESSION_KEYS: usize = 100_000;
+
+/// Counters of what the server saw, as of one moment.
+#[derive(Clone, Debug, Default, Serialize)]
+pub struct StatsSnapshot {
+    /// Sessions created by `initialize`.
+    pub sessions_opened: u64,
+    /// Sessions terminated by DELETE.
+    pub sessions_deleted: u64,
+    /// Sessions expired (idle, by fault, or by [`RunningServer::expire_session`](crate::RunningServer::expire_session)).
+    pub sessions_expired: u64,
+    /// Sessions alive now.
+    pub sessions_live: u64,
+    /// TCP connections open now (counted at accept and when the socket closes).
+    pub open_connections: u64,
+    /// TCP connections accepted so far.
+    pub total_connections: u64,
+    /// Standalone GET streams open now.
+    pub live_get_streams: u64,
+    /// Standalone GET streams opened so far.
+    pub get_streams_opened: u64,
+    /// Every HTTP status returned, by code.
+    pub status_counts: BTreeMap<u16, u64>,
+    /// HTTP requests per session id.
+    pub requests_per_session: BTreeMap<String, u64>,
+    /// DELETE requests received.
+    pub deletes: u64,
+    /// JSON-RPC methods received (requests and notifications), by name.
+    pub methods: BTreeMap<String, u64>,
+    /// Session ids in creation order.
+    pub session_ids: Vec<String>,
+    /// Requests on a session that negotiated 2025-06-18 or later without `MCP-Protocol-Version`.
+    pub requests_missing_protocol_version: u64,
+    /// In-flight requests stopped by `notifications/cancelled`.
+    pub cancelled_requests: u64,
+    /// JSON-RPC responses POSTed by the client.
+    pub client_responses: u64,
+    /// GET requests carrying `Last-Event-ID`.
+    pub resumptions: u64,
+    /// Background tasks of the server running now.
+    pub live_tasks: u64,
+}
+
+/// One HTTP request as the server saw it.
+#[derive(Clone, Debug, Serialize)]
+pub struct RequestRecord {
+    /// `GET`, `POST`, `DELETE`...
+    pub http_method: String,
+    /// The `Mcp-Session-Id` header, or the id created by this `initialize`.
+    pub session_id: Option<String>,
+    /// The JSON-RPC method of a POST (the first one of a batch).
+    pub rpc_method: Option<String>,
+    /// The `MCP-Protocol-Version` header.
+    pub protocol_version: Option<String>,
+    /// The status returned.
+    pub status: u16,
+    /// All request headers.
+    pub headers: Vec<(String, String)>,
+}
+
+/// A handle on the server's counters; clones are cheap and share them.
+#[derive(Clone, Debug, Default)]
+pub struct ServerStats {
+    inner: Arc<StatsInner>,
+}
+
+#[derive(Debug, Default)]
+struct StatsInner {
+    counters: Mutex<StatsSnapshot>,
+    records: Mutex<VecDeque<RequestRecord>>,
+    open_connections: AtomicU64,
+    total_connections: AtomicU64,
+    live_tasks: AtomicU64,
+}
+
+fn lock<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {
+    m.lock().unwrap_or_else(std::sync::PoisonError::into_inner)
+}
+
+impl ServerStats {
+    /// The counters now.
+    pub fn snapshot(&self) -> StatsSnapshot {
+        let mut snap = lock(&self.inner.counters).clone();
+        snap.open_connections = self.inner.open_connections.load(Ordering::SeqCst);
+        snap.total_connections = self.inner.total_connections.load(Ordering::SeqCst);
+        snap.live_tasks = self.inner.live_tasks.load(Ordering::SeqCst);
+        snap
+    }
+
+    /// The last 10 000 requests, oldest first.
+    pub fn requests(&self) -> Vec<RequestRecord> {
+        lock(&self.inner.records).iter().cloned().collect()
+    }
+
+    /// Polls the counters every ~5 ms until `pred` holds (`Ok`) or `timeout` passes (`Err` with
+    /// the last snapshot).
+    pub async fn wait_until(
+        &self,
+        pred: impl Fn(&StatsSnapshot) -> bool,
+        timeout: Duration,
+    ) -> Result<StatsSnapshot, StatsSnapshot> {
+        let deadline = tokio::time::Instant::now() + timeout;
+        loop {
+            let snap = self.snapshot();
+            if pred(&snap) {
+                return Ok(snap);
+            }
+            if tokio::time::Instant::now() >= deadline {
+                return Err(snap);
+            }
+            tokio::time::sleep(Duration::from_millis(5)).await;
+        }
+    }
+
+    /// Changes the counters under the lock.
+    pub(crate) fn update(&self, f: impl FnOnce(&mut StatsSnapshot)) {
+        f(&mut lock(&self.inner.counters));
+    }
+
+    pub(crate) fn count_method(&self, method: &str) {
+        self.update(|s| {
+            if let Some(n) = s.methods.get_mut(method) {
+                *n += 1;
+            } else if s.methods.len() < 1000 {
+                s.methods.insert(method.to_owned(), 1);
+            }
+        });
+    }
+
+    pub(crate) fn session_opened(&self, id: &str) {
+        self.update(|s| {
+            s.sessions_opened += 1;
+            s.sessions_live += 1;
+            if s.session_ids.len() < MAX_SESSION_KEYS {
+                s.session_ids.push(id.to_owned());
+            }
+        });
+    }
+
+    /// Records one finished HTTP request.
+    pub(crate) fn record(&self, record: RequestRecord) {
+        self.update(|s| {
+            *s.status_counts.entry(record.status).or_default() += 1;
+            if let Some(id) = &record.session_id {
+                if let Some(n) = s.requests_per_session.get_mut(id) {
+                    *n += 1;
+                } else if s.requests_per_session.len() < MAX_SESSION_KEYS {
+                    s.requests_per_session.insert(id.clone(), 1);
+                }
+            }
+        });
+        let mut records = lock(&self.inner.records);
+        if records.len() == MAX_RECORDS {
+            records.pop_front();
+        }
+        records.push_back(record);
+    }
+
+    pub(crate) fn connection_opened(&self) {
+        self.inner.open_connections.fetch_add(1, Ordering::SeqCst);
+        self.inner.total_connections.fetch_add(1, Ordering::SeqCst);
+    }
+
+    pub(crate) fn connection_closed(&self) {
+        self.inner.open_connections.fetch_sub(1, Ordering::SeqCst);
+    }
+
+    /// Counts a task as live until the returned guard drops.
+    pub(crate) fn task_guard(&self) -> TaskGuard {
+        self.inner.live_tasks.fetch_add(1, Ordering::SeqCst);
+        TaskGuard {
+            stats: self.clone(),
+        }
+    }
+}
+
+/// Decrements `live_tasks` on drop.
+#[derive(Debug)]
+pub(crate) struct TaskGuard {
+    stats: ServerStats,
+}
+
+impl Drop for TaskGuard {
+    fn drop(&mut self) {
+        self.stats.inner.live_tasks.fetch_sub(1, Ordering::SeqCst);
+    }
+}
