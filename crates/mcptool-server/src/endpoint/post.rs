@@ -250,6 +250,8 @@ fn start(
             outcome = demo::request(&ctx, &method, params) => Some(outcome),
             () = ctx.cancel.cancelled() => None,
         };
+        // A tool that noticed the cancellation itself still sends no response.
+        let outcome = outcome.filter(|_| !ctx.cancel.is_cancelled());
         lock(&ctx.session.state).in_flight.remove(&key);
         if let Some(outcome) = outcome {
             let answer = rpc::answer(&id, outcome);

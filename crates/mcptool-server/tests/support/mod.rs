@@ -197,7 +197,9 @@ pub(crate) fn http_client() -> reqwest::Client {
 }
 
 pub(crate) fn request(id: u64, method: &str, params: Value) -> Value {
-    json!({"jsonrpc": "2.0", "id": id, "method": method, "params": params})
+    let mut message = json!({"jsonrpc": "2.0", "id": id, "method": method});
+    message["params"] = params;
+    message
 }
 
 impl TestServer {
