@@ -20,6 +20,8 @@ const MAX_EVENTS_PER_STREAM: usize = 1024;
 const MAX_STREAMS_PER_SESSION: usize = 64;
 /// Interval of `: keepalive` comments on standalone GET streams.
 const KEEPALIVE: Duration = Duration::from_secs(15);
+/// How long a `close` fault waits after the last chunk before dropping the connection.
+pub(crate) const FAULT_FLUSH: Duration = Duration::from_millis(20);
 
 fn lock<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {
     m.lock().unwrap_or_else(std::sync::PoisonError::into_inner)
@@ -189,6 +191,8 @@ impl Reader {
                 return None;
             }
             if self.limits.fail_after.is_some_and(|n| self.sent >= n) {
+                // Let what was sent reach the socket first, so the cut is mid-response.
+                tokio::time::sleep(FAULT_FLUSH).await;
                 return Some(Err(std::io::Error::other(
                     "fault: connection closed mid-response",
                 )));

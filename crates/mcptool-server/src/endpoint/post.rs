@@ -6,6 +6,7 @@ use axum::body::Body;
 use axum::extract::Request;
 use axum::response::Response;
 use bytes::Bytes;
+use futures_util::StreamExt as _;
 use http::{HeaderMap, HeaderValue, StatusCode, header};
 use serde_json::Value;
 use tokio::sync::oneshot;
@@ -348,14 +349,15 @@ fn json_answer(answer: &Value, faults: RequestFaults) -> Response {
     }
     // Announce the whole length, send half, then fail: the connection drops mid-body.
     let half = Bytes::from(body[..body.len() / 2].to_vec());
-    let chunks: Vec<Result<Bytes, std::io::Error>> = vec![
-        Ok(half),
+    let fail = async {
+        tokio::time::sleep(crate::events::FAULT_FLUSH).await;
         Err(std::io::Error::other(
             "fault: connection closed mid-response",
-        )),
-    ];
+        ))
+    };
+    let chunks = futures_util::stream::iter([Ok(half)]).chain(futures_util::stream::once(fail));
     let mut response = reply::json_bytes(StatusCode::OK, Vec::new());
-    *response.body_mut() = Body::from_stream(futures_util::stream::iter(chunks));
+    *response.body_mut() = Body::from_stream(chunks);
     if let Ok(v) = HeaderValue::from_str(&body.len().to_string()) {
         response.headers_mut().insert(header::CONTENT_LENGTH, v);
     }
