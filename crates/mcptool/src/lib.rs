@@ -25,6 +25,7 @@ pub mod protocol;
 
 mod client;
 mod error;
+mod tool;
 mod transport;
 
 pub use client::{
@@ -32,4 +33,9 @@ pub use client::{
     Progress, ReconnectPolicy, RequestOptions, ServerNotification,
 };
 pub use error::{Deadline, Error, ErrorKind, Result};
-pub use transport::{HeaderFuture, HeaderProvider, SessionId};
+pub use tool::{
+    ApprovalDecision, ApprovalFuture, ApprovalMode, ApprovalRequest, Approver, Function,
+    FunctionKind, McpStreamableHttpTool, McpStreamableHttpToolBuilder, OutputKind, SchemaViolation,
+    ToolOutput, normalize_function_name,
+};
+pub use transport::{HeaderFuture, HeaderProvider, SessionId, http_client_builder};

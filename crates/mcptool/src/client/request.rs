@@ -47,12 +47,14 @@ impl Shared {
         params: Option<&Value>,
         options: &RequestOptions,
     ) -> Result<R, Error> {
+        // Read before sending: a 404 that arrives after another caller already re-initialised
+        // must not start a second session.
+        let seen = self.generation.load(std::sync::atomic::Ordering::Acquire);
         let raw = match self.request_raw(method, params, options).await {
             Err(e)
                 if e.is_session_expired()
                     && self.settings.reconnect == ReconnectPolicy::Reinitialize =>
             {
-                let seen = self.generation.load(std::sync::atomic::Ordering::Acquire);
                 self.reinitialize(seen).await?;
                 self.request_raw(method, params, options).await?
             }
@@ -87,6 +89,11 @@ impl Shared {
     ) -> Result<(Box<RawValue>, Option<SessionId>), Error> {
         if self.closed.load(std::sync::atomic::Ordering::Acquire) {
             return Err(Error::closed());
+        }
+        if method != "initialize" && self.reinit.try_lock().is_err() {
+            // A re-initialisation is under way: wait for the new session rather than send
+            // this request with none.
+            drop(self.reinit.lock().await);
         }
         let id = self.next_id();
         let params = with_progress_token(params, id, options.on_progress.is_some());

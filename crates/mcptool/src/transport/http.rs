@@ -337,14 +337,21 @@ impl HttpTransport {
     }
 }
 
-fn build_owned_client(config: &HttpConfig) -> Result<reqwest::Client, Error> {
-    reqwest::Client::builder()
+/// A `reqwest::ClientBuilder` set up as mcptool sets up its own clients: the process-wide TLS
+/// configuration (ring provider, platform verifier), `TCP_NODELAY`, no redirects, HTTP/1.1.
+/// Use it to build a client to lend with [`ClientBuilder::http_client`](crate::ClientBuilder::http_client).
+pub fn http_client_builder() -> Result<reqwest::ClientBuilder, Error> {
+    Ok(reqwest::Client::builder()
         .tls_backend_preconfigured(tls::client_config()?)
-        .connect_timeout(config.connect_timeout)
         .tcp_nodelay(true)
         .redirect(reqwest::redirect::Policy::none())
+        .http1_only())
+}
+
+fn build_owned_client(config: &HttpConfig) -> Result<reqwest::Client, Error> {
+    http_client_builder()?
+        .connect_timeout(config.connect_timeout)
         .pool_idle_timeout(Duration::from_secs(90))
-        .http1_only()
         .no_proxy()
         .build()
         .map_err(|e| Error::config("cannot build the HTTP client").with_source(e))

@@ -10,6 +10,7 @@ mod sse;
 mod tls;
 
 pub use headers::{HeaderFuture, HeaderProvider};
+pub use http::http_client_builder;
 pub(crate) use http::{
     DeleteOutcome, GetOutcome, HttpConfig, HttpTransport, PostResponse, SseStream,
 };
