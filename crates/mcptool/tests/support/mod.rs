@@ -7,6 +7,7 @@
 )]
 
 pub mod peers;
+pub mod scripted;
 pub mod server;
 
 use std::future::Future;
