@@ -3,7 +3,7 @@
 use std::error::Error;
 use std::net::{IpAddr, SocketAddr};
 
-use mcptool_server::{ResponseMode, Server, ServerConfig};
+use mcptool_server::{Faults, ResponseMode, Server, ServerConfig};
 
 /// Options of `mcptool serve`.
 #[derive(Debug, clap::Args)]
@@ -32,6 +32,9 @@ pub(crate) struct ServeArgs {
     /// Allow listening on a non-loopback address.
     #[arg(long)]
     allow_non_loopback: bool,
+    /// Honour the `mcptool-fault` request header (cut-after=N, close, status=500, delay-ms=N, expire).
+    #[arg(long)]
+    faults: bool,
 }
 
 impl ServeArgs {
@@ -49,6 +52,10 @@ impl ServeArgs {
             .get_stream(!self.no_get_stream)
             .allow_delete(!self.no_delete)
             .stats_endpoint(self.stats)
+            .faults(Faults {
+                enabled: self.faults,
+                ..Faults::default()
+            })
     }
 }
 

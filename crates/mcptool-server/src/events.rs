@@ -16,6 +16,8 @@ use tokio_util::sync::CancellationToken;
 
 /// Events kept per stream.
 const MAX_EVENTS_PER_STREAM: usize = 1024;
+/// Bytes kept per stream (the newest event is always kept).
+const MAX_BYTES_PER_STREAM: usize = 4 * 1024 * 1024;
 /// Streams kept per session.
 const MAX_STREAMS_PER_SESSION: usize = 64;
 /// Interval of `: keepalive` comments on standalone GET streams.
@@ -40,6 +42,8 @@ pub(crate) struct StreamLog {
 #[derive(Debug, Default)]
 struct LogInner {
     events: VecDeque<(u64, Bytes)>,
+    /// Bytes held in `events`.
+    bytes: usize,
     next_seq: u64,
     closed: bool,
 }
@@ -62,9 +66,16 @@ impl StreamLog {
         let seq = inner.next_seq;
         inner.next_seq += 1;
         let id = format!("{}-{seq}", self.number);
-        inner.events.push_back((seq, Bytes::from(render(&id))));
-        if inner.events.len() > MAX_EVENTS_PER_STREAM {
-            inner.events.pop_front();
+        let event = Bytes::from(render(&id));
+        inner.bytes += event.len();
+        inner.events.push_back((seq, event));
+        // Keep the newest event whatever its size; drop the oldest beyond either bound.
+        while inner.events.len() > 1
+            && (inner.events.len() > MAX_EVENTS_PER_STREAM || inner.bytes > MAX_BYTES_PER_STREAM)
+        {
+            if let Some((_, old)) = inner.events.pop_front() {
+                inner.bytes -= old.len();
+            }
         }
         drop(inner);
         self.changed.send_modify(|v| *v += 1);
@@ -228,5 +239,42 @@ impl Reader {
             Some((item, reader))
         });
         axum::body::Body::from_stream(stream)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn event_ids_name_their_stream_and_resume_only_there() {
+        let mut store = EventStore::default();
+        let a = store.open(false);
+        let b = store.open(true);
+        a.prime(100);
+        a.push(&serde_json::json!({"n": 1}));
+        b.prime(100);
+        let (log, from) = store.resume("1-0").unwrap();
+        assert_eq!((log.number, from), (1, 1));
+        assert!(matches!(log.next_from(1), Ok((1, ref bytes)) if bytes.starts_with(b"id: 1-1\n")));
+        assert!(store.resume("2-1").is_none(), "no such event yet");
+        assert!(store.resume("3-0").is_none() && store.resume("x").is_none());
+    }
+
+    #[test]
+    fn a_stream_keeps_bounded_events_and_bytes() {
+        let log = StreamLog::new(1, false);
+        for _ in 0..(MAX_EVENTS_PER_STREAM + 10) {
+            log.push(&serde_json::json!(1));
+        }
+        assert_eq!(lock(&log.inner).events.len(), MAX_EVENTS_PER_STREAM);
+        log.push(&serde_json::json!("x".repeat(MAX_BYTES_PER_STREAM)));
+        let inner = lock(&log.inner);
+        assert_eq!(
+            inner.events.len(),
+            1,
+            "only the newest, oversized event stays"
+        );
+        assert_eq!(inner.bytes, inner.events[0].1.len());
     }
 }

@@ -236,3 +236,15 @@ impl StdError for StartError {
         self.source.as_ref().map(|e| e as _)
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn start_error_is_small_send_and_sync() {
+        fn assert_send_sync<T: Send + Sync>() {}
+        assert_send_sync::<StartError>();
+        assert!(std::mem::size_of::<StartError>() <= 48);
+    }
+}

@@ -286,3 +286,31 @@ async fn a_flood_on_one_session_stays_bounded() {
     })
     .await;
 }
+
+#[tokio::test]
+async fn huge_headers_are_recorded_truncated() {
+    run(async {
+        let t = TestServer::default().await;
+        let s = t.session().await;
+        let long = "v".repeat(10_000);
+        let reply = t
+            .post_builder(Some(&s), &request(2, "ping", json!({})))
+            .header("x-long", &long)
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(reply.status(), 200);
+        let records = t.stats.requests();
+        let (_, value) = records
+            .last()
+            .unwrap()
+            .headers
+            .iter()
+            .find(|(k, _)| k == "x-long")
+            .unwrap()
+            .clone();
+        assert_eq!(value.len(), 1024);
+        t.finish().await;
+    })
+    .await;
+}

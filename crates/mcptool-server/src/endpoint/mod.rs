@@ -18,6 +18,10 @@ use crate::stats::RequestRecord;
 
 pub(crate) const SESSION_HEADER: &str = "mcp-session-id";
 pub(crate) const VERSION_HEADER: &str = "mcp-protocol-version";
+/// Headers kept per request record.
+const MAX_RECORDED_HEADERS: usize = 64;
+/// Bytes kept per recorded header value.
+const MAX_RECORDED_VALUE: usize = 1024;
 
 /// The JSON-RPC method of a POST, attached to the response for the request record.
 #[derive(Debug, Clone)]
@@ -30,14 +34,21 @@ fn header<'a>(headers: &'a HeaderMap, name: &str) -> Option<&'a str> {
 /// Handles and records every request the server receives.
 pub(crate) async fn entry(State(app): State<Arc<App>>, req: Request) -> Response {
     let http_method = req.method().to_string();
+    // Bounded: a flood of huge headers must not make the 10 000 kept records huge.
     let headers: Vec<(String, String)> = req
         .headers()
         .iter()
+        .take(MAX_RECORDED_HEADERS)
         .map(|(k, v)| {
-            (
-                k.to_string(),
-                String::from_utf8_lossy(v.as_bytes()).into_owned(),
-            )
+            let mut value = String::from_utf8_lossy(v.as_bytes()).into_owned();
+            if value.len() > MAX_RECORDED_VALUE {
+                let mut end = MAX_RECORDED_VALUE;
+                while !value.is_char_boundary(end) {
+                    end -= 1;
+                }
+                value.truncate(end);
+            }
+            (k.to_string(), value)
         })
         .collect();
     let session_id = header(req.headers(), SESSION_HEADER).map(str::to_owned);
