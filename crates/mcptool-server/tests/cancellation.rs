@@ -38,3 +38,26 @@ async fn cancelled_notification_stops_the_tool_without_a_response() {
     })
     .await;
 }
+
+#[tokio::test]
+async fn json_mode_cancelled_request_gets_202_without_a_response() {
+    run(async {
+        let config = mcptool_server::ServerConfig::default().response_mode(mcptool_server::ResponseMode::Json);
+        let t = TestServer::start(config).await;
+        let s = t.session().await;
+        let call = request(7, "tools/call", json!({"name": "sleep", "arguments": {"ms": 20_000}}));
+        let pending = t.post_builder(Some(&s), &call).send();
+        let cancel = async {
+            t.wait_for("the sleep task", |s| s.live_tasks == 3).await;
+            let note = json!({"jsonrpc": "2.0", "method": "notifications/cancelled", "params": {"requestId": 7}});
+            assert_eq!(t.post(Some(&s), &note).await.status, 202);
+        };
+        let (reply, ()) = tokio::join!(pending, cancel);
+        let reply = support::Reply::read(reply.unwrap()).await;
+        assert_eq!(reply.status, 202);
+        assert!(reply.body.is_empty());
+        assert_eq!(t.snapshot().cancelled_requests, 1);
+        t.finish().await;
+    })
+    .await;
+}

@@ -46,6 +46,9 @@ pub(super) async fn handle(app: &Arc<App>, req: Request) -> Response {
         );
     }
     let last_event_id = header(headers, "last-event-id").map(str::to_owned);
+    if last_event_id.is_some() {
+        app.stats.update(|s| s.resumptions += 1);
+    }
     if last_event_id.is_none() && !app.config.get_stream {
         return reply::not_allowed(app);
     }
@@ -60,7 +63,6 @@ pub(super) async fn handle(app: &Arc<App>, req: Request) -> Response {
     let Some(last_event_id) = last_event_id else {
         return standalone(app, &session);
     };
-    app.stats.update(|s| s.resumptions += 1);
     let mut state = lock(&session.state);
     let Some((log, from)) = state.store.resume(&last_event_id) else {
         drop(state);
