@@ -155,7 +155,7 @@ async fn a_409_on_the_standalone_stream_is_met_once_and_never_retried() {
             ("POST", Some(m)) if m == "ping" => Action::Respond(response(
                 200,
                 &[("content-type", "application/json")],
-                &support::scripted::result(&req.rpc_id().expect("id"), json!({})),
+                &support::scripted::result(&req.rpc_id().expect("id"), &json!({})),
             )),
             ("GET", _) => Action::Respond(response(409, &[], "Conflict: only one SSE stream")),
             _ => Action::Respond(response(202, &[], "")),

@@ -184,6 +184,35 @@ impl Shared {
         answer.map(|raw| (raw, session))
     }
 
+    /// Waits the server's `retry` (backing off per attempt) and reopens the stream with
+    /// GET + `Last-Event-ID`.
+    async fn resume(&self, stream: SseStream, attempts: &mut u32) -> Result<SseStream, Error> {
+        loop {
+            *attempts += 1;
+            if *attempts > self.settings.resume_attempts {
+                return Err(Error::network(format!(
+                    "response stream ended early and {} resumption attempts failed",
+                    self.settings.resume_attempts
+                )));
+            }
+            let wait = stream.retry().unwrap_or(self.settings.default_retry);
+            tokio::time::sleep(jittered(wait, *attempts)).await;
+            let last = stream.last_event_id().map(str::to_owned);
+            match self.transport.get(last.as_deref()).await {
+                Ok(GetOutcome::Stream(next)) => return Ok(*next),
+                Ok(GetOutcome::NotAllowed | GetOutcome::Conflict) => {
+                    return Err(Error::network(
+                        "response stream ended early and the server refused to resume it",
+                    ));
+                }
+                Err(e) if e.is_session_expired() || e.is_closed() => return Err(e),
+                Err(e) => {
+                    tracing::debug!(error = %e, attempts = *attempts, "resumption failed");
+                }
+            }
+        }
+    }
+
     /// Reads a request's SSE stream until its answer has arrived (on this stream or another),
     /// resuming with GET + `Last-Event-ID` when the server ends it early.
     async fn read_stream(
@@ -210,30 +239,15 @@ impl Shared {
                         return answer;
                     }
                 }
-                Ok(None) | Err(_) if stream.last_event_id().is_some() => {
+                Ok(None) if stream.last_event_id().is_some() => {
                     if let Ok(answer) = rx.try_recv() {
                         return answer;
                     }
-                    attempts += 1;
-                    if attempts > self.settings.resume_attempts {
-                        return Err(Error::network(format!(
-                            "response stream ended early and {} resumption attempts failed",
-                            self.settings.resume_attempts
-                        )));
-                    }
-                    let wait = stream.retry().unwrap_or(self.settings.default_retry);
-                    tokio::time::sleep(jittered(wait, attempts)).await;
-                    let last = stream.last_event_id().map(str::to_owned);
-                    match self.transport.get(last.as_deref()).await {
-                        Ok(GetOutcome::Stream(next)) => stream = *next,
-                        Ok(GetOutcome::NotAllowed | GetOutcome::Conflict) => {
-                            return Err(Error::network(
-                                "response stream ended early and the server refused to resume it",
-                            ));
-                        }
-                        Err(e) if e.is_session_expired() => return Err(e),
-                        Err(e) => tracing::debug!(error = %e, attempts, "resumption failed"),
-                    }
+                    stream = self.resume(stream, &mut attempts).await?;
+                }
+                Err(e) if is_resumable(&e) && stream.last_event_id().is_some() => {
+                    tracing::debug!(error = %e, "response stream broke; resuming");
+                    stream = self.resume(stream, &mut attempts).await?;
                 }
                 Ok(None) => {
                     if let Ok(answer) = rx.try_recv() {
@@ -247,6 +261,11 @@ impl Shared {
             }
         }
     }
+}
+
+/// A broken connection or a silent stream may be resumed; a protocol violation may not.
+fn is_resumable(error: &Error) -> bool {
+    error.kind() == crate::ErrorKind::Network || error.deadline() == Some(Deadline::SseIdle)
 }
 
 /// Adds `_meta.progressToken` to the params when the caller wants progress.

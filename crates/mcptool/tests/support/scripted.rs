@@ -188,7 +188,7 @@ pub fn sse_head(headers: &[(&str, &str)]) -> Vec<u8> {
 }
 
 /// A JSON-RPC result for request `id`.
-pub fn result(id: &serde_json::Value, result: serde_json::Value) -> String {
+pub fn result(id: &serde_json::Value, result: &serde_json::Value) -> String {
     serde_json::json!({"jsonrpc": "2.0", "id": id, "result": result}).to_string()
 }
 
@@ -196,7 +196,7 @@ pub fn result(id: &serde_json::Value, result: serde_json::Value) -> String {
 pub fn init_result(id: &serde_json::Value, version: &str) -> String {
     result(
         id,
-        serde_json::json!({
+        &serde_json::json!({
             "protocolVersion": version,
             "capabilities": {"tools": {}},
             "serverInfo": {"name": "scripted", "version": "0"},

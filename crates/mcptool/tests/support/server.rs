@@ -6,7 +6,9 @@ use mcptool_server::{RunningServer, Server, ServerConfig, StatsSnapshot};
 
 /// Starts the strict server with `config`.
 pub async fn start(config: ServerConfig) -> RunningServer {
-    Server::start(config).await.expect("start the strict server")
+    Server::start(config)
+        .await
+        .expect("start the strict server")
 }
 
 /// Starts the strict server with its defaults (SSE responses, GET stream, DELETE allowed).
@@ -20,7 +22,11 @@ pub async fn wait_stats(
     what: &str,
     pred: impl Fn(&StatsSnapshot) -> bool,
 ) -> StatsSnapshot {
-    match server.stats().wait_until(pred, Duration::from_secs(10)).await {
+    match server
+        .stats()
+        .wait_until(pred, Duration::from_secs(10))
+        .await
+    {
         Ok(s) => s,
         Err(last) => panic!("server never saw {what}; last stats: {last:#?}"),
     }
