@@ -1,0 +1,41 @@
+#!/usr/bin/env bash
+# Every check and every test of the workspace, as CI runs them (.ci/run calls exactly this).
+#
+#   1. installs the real peer servers (npm, PyPI) into .peers/ — pinned, idempotent;
+#   2. cargo fmt --check, clippy with -D warnings, rustdoc with -D warnings;
+#   3. every test with cargo-nextest (one process per test, so per-process counts such as open
+#      file descriptors are exact), with MCPTOOL_REQUIRE_PEERS=1: a missing peer fails loudly;
+#   4. the long lifecycle tests (ignored by default) in release mode;
+#   5. the doctests (nextest does not run them).
+set -euo pipefail
+root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
+cd "$root"
+
+step() { printf '\n==> %s\n' "$*" >&2; }
+
+if ! cargo nextest --version >/dev/null 2>&1; then
+    echo "cargo-nextest is required: cargo install cargo-nextest --locked" >&2
+    exit 1
+fi
+
+step "install peer servers into .peers/"
+bash scripts/install-peers.sh
+
+step "cargo fmt --check"
+cargo fmt --all -- --check
+
+step "cargo clippy -D warnings"
+cargo clippy --workspace --all-targets -- -D warnings
+
+step "cargo doc -D warnings"
+RUSTDOCFLAGS="-D warnings" cargo doc --workspace --no-deps --quiet
+
+export MCPTOOL_REQUIRE_PEERS=1
+step "tests"
+cargo nextest run --workspace --no-fail-fast
+
+step "long lifecycle tests (release)"
+cargo nextest run --workspace --release --run-ignored only --no-fail-fast
+
+step "doctests"
+cargo test --workspace --doc --quiet
