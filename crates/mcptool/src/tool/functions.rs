@@ -182,8 +182,6 @@ pub(crate) struct Entry {
 /// The functions of one tool at one moment; replaced whole when the server's lists change.
 #[derive(Debug, Default)]
 pub(crate) struct Catalog {
-    pub(crate) tools: Vec<Tool>,
-    pub(crate) prompts: Vec<Prompt>,
     pub(crate) entries: Vec<Entry>,
     by_name: HashMap<String, usize>,
 }
@@ -273,12 +271,7 @@ impl Catalog {
                 )));
             }
         }
-        Ok(Catalog {
-            tools,
-            prompts,
-            entries,
-            by_name,
-        })
+        Ok(Catalog { entries, by_name })
     }
 
     pub(crate) fn get(&self, name: &str) -> Option<&Entry> {
