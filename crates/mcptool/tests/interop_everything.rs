@@ -273,3 +273,15 @@ async fn two_sequential_and_twenty_concurrent_lifecycles_get_distinct_sessions()
     })
     .await;
 }
+
+#[tokio::test]
+async fn a_session_ended_by_the_server_expires_on_its_400_or_reinitialises() {
+    within(LIMIT, async {
+        let Some(peer) = everything().await else {
+            return;
+        };
+        // The 400 for a dead session is still recognised as an expired session.
+        peers::session_ended_by_the_server(&peer.url(), 400, "Echo: ").await;
+    })
+    .await;
+}

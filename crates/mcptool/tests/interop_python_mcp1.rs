@@ -68,7 +68,7 @@ in_every_mode! {
         python_checks::close_deletes_the_session(&peer, &json!("server-error")).await
     };
     a_session_ended_by_the_server_expires_or_reinitialises => |peer| {
-        python_checks::session_ended_by_the_server(&peer).await
+        peers::session_ended_by_the_server(&peer.url(), 404, "").await
     };
     a_400_carries_a_fresh_session_header_that_names_no_session => |peer| {
         python_checks::fresh_session_header_on_400(&peer, &json!("server-error")).await

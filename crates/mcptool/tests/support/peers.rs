@@ -14,7 +14,7 @@ use std::process::{Child, Command, Stdio};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use mcptool::{Client, CloseOutcome};
+use mcptool::{Client, CloseOutcome, ReconnectPolicy};
 use serde_json::Value;
 
 /// How long a peer may take to start accepting connections (Python imports are slow on a
@@ -384,5 +384,59 @@ pub async fn sequential_and_concurrent_lifecycles(
             status, dead_status,
             "closed session {session} answered {status}"
         );
+    }
+}
+
+/// A session the server ended under the client (a raw `DELETE`): with the default policy the
+/// next call fails as session-expired (the peer answering `dead_status`); with `Reinitialize`
+/// the client opens a new session and the call succeeds. `echo` must answer
+/// `{echo_prefix}again` to `{"message": "again"}`.
+pub async fn session_ended_by_the_server(url: &str, dead_status: u16, echo_prefix: &str) {
+    let http = raw_http();
+    for policy in [ReconnectPolicy::Fail, ReconnectPolicy::Reinitialize] {
+        let client = Client::builder(url)
+            .reconnect_policy(policy)
+            .connect()
+            .await
+            .expect("connect");
+        let old = client.session_id().expect("session id").as_str().to_owned();
+        let deleted = http
+            .delete(url)
+            .header("mcp-session-id", &old)
+            .header("mcp-protocol-version", "2025-11-25")
+            .send()
+            .await
+            .expect("raw DELETE");
+        assert!(
+            deleted.status().is_success(),
+            "raw DELETE: {}",
+            deleted.status()
+        );
+        let call = client
+            .call_tool("echo", serde_json::json!({"message": "again"}))
+            .await;
+        match policy {
+            ReconnectPolicy::Fail => {
+                let err = call.expect_err("the session is gone");
+                assert!(err.is_session_expired(), "{policy:?}: {err:?}");
+                assert_eq!(err.status(), Some(dead_status), "{err:?}");
+                assert_eq!(
+                    client.close().await.expect("close"),
+                    CloseOutcome::NoSession
+                );
+            }
+            _ => {
+                let result = call.expect("a new session serves the call");
+                let text = result.content.first().and_then(|c| c.as_text());
+                assert_eq!(text, Some(format!("{echo_prefix}again").as_str()));
+                let new = client
+                    .session_id()
+                    .expect("new session id")
+                    .as_str()
+                    .to_owned();
+                assert_ne!(new, old);
+                assert_eq!(client.close().await.expect("close"), CloseOutcome::Deleted);
+            }
+        }
     }
 }

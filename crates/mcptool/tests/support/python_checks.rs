@@ -5,7 +5,7 @@
 use std::sync::{Arc, Mutex};
 
 use mcptool::protocol::{Content, ResourceContents};
-use mcptool::{Client, CloseOutcome, Progress, ReconnectPolicy, RequestOptions};
+use mcptool::{Client, CloseOutcome, Progress, RequestOptions};
 use serde_json::{Map, Value, json};
 
 use crate::support::peers::{self, PeerProcess};
@@ -180,50 +180,6 @@ pub(crate) async fn close_deletes_the_session(peer: &PeerProcess, error_id: &Val
     let body: Value = serde_json::from_slice(&dead.bytes().await.expect("body")).expect("json");
     assert_eq!(&body["id"], error_id, "{body}");
     assert_eq!(body["error"]["message"], "Session not found");
-}
-
-/// A session the server ended under the client: with the default policy the next call fails
-/// as session-expired; with `Reinitialize` the client opens a new session and succeeds.
-pub(crate) async fn session_ended_by_the_server(peer: &PeerProcess) {
-    let http = peers::raw_http();
-    for policy in [ReconnectPolicy::Fail, ReconnectPolicy::Reinitialize] {
-        let client = Client::builder(peer.url())
-            .reconnect_policy(policy)
-            .connect()
-            .await
-            .expect("connect");
-        let old = client.session_id().expect("session id").as_str().to_owned();
-        let deleted = http
-            .delete(peer.url())
-            .header("mcp-session-id", &old)
-            .header("mcp-protocol-version", "2025-11-25")
-            .send()
-            .await
-            .expect("raw DELETE");
-        assert_eq!(deleted.status().as_u16(), 200);
-        let call = client.call_tool("echo", json!({"message": "again"})).await;
-        match policy {
-            ReconnectPolicy::Fail => {
-                let err = call.expect_err("the session is gone");
-                assert!(err.is_session_expired(), "{policy:?}: {err:?}");
-                assert_eq!(
-                    client.close().await.expect("close"),
-                    CloseOutcome::NoSession
-                );
-            }
-            _ => {
-                let result = call.expect("a new session serves the call");
-                assert_eq!(texts(&result.content), ["again"]);
-                let new = client
-                    .session_id()
-                    .expect("new session id")
-                    .as_str()
-                    .to_owned();
-                assert_ne!(new, old);
-                assert_eq!(client.close().await.expect("close"), CloseOutcome::Deleted);
-            }
-        }
-    }
 }
 
 /// The quirk of both SDKs: a 400 for a request without a session still carries a fresh
