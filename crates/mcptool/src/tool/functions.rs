@@ -190,13 +190,13 @@ impl Catalog {
     /// Builds the functions of `tools` (those allowed) and `prompts`. Two tools with one name,
     /// or two names that normalise alike, are an error.
     pub(crate) fn build(
-        tools: Vec<Tool>,
-        prompts: Vec<Prompt>,
+        tools: &[Tool],
+        prompts: &[Prompt],
         allowed: Option<&[String]>,
         prefix: Option<&str>,
     ) -> Result<Catalog, Error> {
         let mut seen = HashSet::new();
-        for tool in &tools {
+        for tool in tools {
             if !seen.insert(tool.name.as_str()) {
                 return Err(Error::protocol(format!(
                     "server listed tool {:?} twice",
@@ -205,7 +205,7 @@ impl Catalog {
             }
         }
         let mut seen = HashSet::new();
-        for prompt in &prompts {
+        for prompt in prompts {
             if !seen.insert(prompt.name.as_str()) {
                 return Err(Error::protocol(format!(
                     "server listed prompt {:?} twice",
@@ -215,7 +215,7 @@ impl Catalog {
         }
         let prefix = prefix.unwrap_or("");
         let mut entries = Vec::new();
-        for tool in &tools {
+        for tool in tools {
             if allowed.is_some_and(|a| !a.iter().any(|n| n == &tool.name)) {
                 continue;
             }
@@ -241,7 +241,7 @@ impl Catalog {
                 },
             });
         }
-        for prompt in &prompts {
+        for prompt in prompts {
             let parameters = prompt_schema(prompt);
             entries.push(Entry {
                 input: Schema::compile(&parameters, &prompt.name),
@@ -297,8 +297,8 @@ impl Catalog {
 mod tests {
     use super::*;
 
-    fn tool(name: &str, schema: Value) -> Tool {
-        serde_json::from_value(json!({"name": name, "inputSchema": schema})).expect("tool")
+    fn tool(name: &str) -> Tool {
+        serde_json::from_value(json!({"name": name, "inputSchema": {}})).expect("tool")
     }
 
     #[test]
@@ -327,25 +327,14 @@ mod tests {
 
     #[test]
     fn collisions_and_duplicates_are_errors() {
-        let dup = Catalog::build(
-            vec![tool("a", json!({})), tool("a", json!({}))],
-            vec![],
-            None,
-            None,
-        )
-        .expect_err("duplicate");
+        let dup = Catalog::build(&[tool("a"), tool("a")], &[], None, None).expect_err("duplicate");
         assert!(dup.is_protocol());
-        let clash = Catalog::build(
-            vec![tool("a.b", json!({})), tool("a_b", json!({}))],
-            vec![],
-            None,
-            None,
-        )
-        .expect_err("collision");
+        let clash =
+            Catalog::build(&[tool("a.b"), tool("a_b")], &[], None, None).expect_err("collision");
         assert_eq!(clash.kind(), crate::ErrorKind::Config);
         let filtered = Catalog::build(
-            vec![tool("a.b", json!({})), tool("a_b", json!({}))],
-            vec![],
+            &[tool("a.b"), tool("a_b")],
+            &[],
             Some(&["a_b".to_owned()]),
             Some("srv."),
         )

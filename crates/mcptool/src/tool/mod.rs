@@ -243,10 +243,10 @@ impl McpStreamableHttpTool {
             State::Closed => Ok(CloseOutcome::AlreadyClosed),
             State::Connected(conn) => {
                 conn.stop.cancel();
-                if let Some(task) = conn.refresh {
-                    if tokio::time::timeout(TASK_STOP_TIMEOUT, task).await.is_err() {
-                        tracing::warn!("the list refresh task did not stop within 5 s");
-                    }
+                if let Some(task) = conn.refresh
+                    && tokio::time::timeout(TASK_STOP_TIMEOUT, task).await.is_err()
+                {
+                    tracing::warn!("the list refresh task did not stop within 5 s");
                 }
                 self.inner.catalog.replace(Catalog::default(), false);
                 conn.client.close().await

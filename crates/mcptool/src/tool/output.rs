@@ -185,10 +185,10 @@ impl ToolOutput {
                 );
             }
         }
-        if out.is_empty() {
-            if let Some(s) = &self.structured_content {
-                out = s.to_string();
-            }
+        if out.is_empty()
+            && let Some(s) = &self.structured_content
+        {
+            out = s.to_string();
         }
         if !self.output_violations.is_empty() {
             push_line(

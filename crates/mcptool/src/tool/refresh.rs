@@ -40,8 +40,8 @@ pub(crate) async fn load(client: &Client, config: &ToolConfig) -> Result<Catalog
         Vec::new()
     };
     Catalog::build(
-        tools,
-        prompts,
+        &tools,
+        &prompts,
         config.allowed_tools.as_deref(),
         config.prefix.as_deref(),
     )
