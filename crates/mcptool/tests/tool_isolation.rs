@@ -275,3 +275,46 @@ async fn ten_thousand_tool_lifecycles_leave_no_session_socket_or_descriptor_behi
     })
     .await;
 }
+
+#[tokio::test]
+async fn a_lent_http_client_is_used_and_left_to_its_owner() {
+    within(Duration::from_secs(30), async {
+        let server = start_default().await;
+        let lent = mcptool::http_client_builder()
+            .expect("builder")
+            .build()
+            .expect("client");
+        let tool = McpStreamableHttpTool::builder("demo", server.url())
+            .http_client(lent.clone())
+            .build()
+            .expect("build");
+        assert!(!tool.owns_http_client());
+        tool.connect().await.expect("connect");
+        let session = whoami(&tool).await;
+        assert_eq!(tool.close().await.expect("close"), CloseOutcome::Deleted);
+        let s = wait_stats(
+            &server,
+            "the session deleted and the GET stream gone",
+            |s| s.sessions_deleted == 1 && s.live_get_streams == 0,
+        )
+        .await;
+        assert_eq!(s.session_ids, [session]);
+        // The caller's pool still works after the tool is closed.
+        let status = lent
+            .get(server.url())
+            .send()
+            .await
+            .expect("the lent client still works")
+            .status();
+        assert!(status.is_client_error(), "{status}");
+        // The tool keeps a handle on the lent client (to connect again) until it is dropped.
+        drop(tool);
+        drop(lent);
+        wait_stats(&server, "the caller's pool closed once dropped", |s| {
+            s.open_connections == 0
+        })
+        .await;
+        server.shutdown().await;
+    })
+    .await;
+}
