@@ -1,0 +1,157 @@
+//! Exit codes and the one error type of the command line.
+//!
+//! Every failure ends as one line on stderr: what went wrong and what to try. With `-v` the
+//! causes follow, one per line.
+
+use std::fmt;
+use std::process::ExitCode;
+
+/// The process exit codes, as documented in `mcptool --help`.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) enum Exit {
+    /// Everything worked.
+    Ok = 0,
+    /// The tool answered with `isError: true`.
+    ToolError = 1,
+    /// The command line was wrong (bad flag, argument, header, unknown tool...).
+    Usage = 2,
+    /// The server could not be reached, or broke the protocol.
+    Connection = 3,
+    /// `check` found that isolation does not hold.
+    CheckFailed = 4,
+}
+
+impl From<Exit> for ExitCode {
+    fn from(exit: Exit) -> ExitCode {
+        ExitCode::from(exit as u8)
+    }
+}
+
+type Source = Box<dyn std::error::Error + Send + Sync>;
+
+/// A failure of one command: the exit code, the problem, and what to try.
+#[derive(Debug)]
+pub(crate) struct CliError {
+    exit: Exit,
+    problem: String,
+    hint: Option<String>,
+    source: Option<Source>,
+}
+
+impl CliError {
+    /// A usage error (exit 2).
+    pub(crate) fn usage(problem: impl Into<String>) -> CliError {
+        CliError::new(Exit::Usage, problem)
+    }
+
+    /// A connection or protocol failure (exit 3).
+    pub(crate) fn connection(problem: impl Into<String>) -> CliError {
+        CliError::new(Exit::Connection, problem)
+    }
+
+    /// A failure with an explicit exit code.
+    pub(crate) fn new(exit: Exit, problem: impl Into<String>) -> CliError {
+        CliError {
+            exit,
+            problem: problem.into(),
+            hint: None,
+            source: None,
+        }
+    }
+
+    /// Adds what the user could try.
+    pub(crate) fn hint(mut self, hint: impl Into<String>) -> CliError {
+        self.hint = Some(hint.into());
+        self
+    }
+
+    /// Keeps the underlying error, printed with `-v`.
+    pub(crate) fn source(mut self, source: impl Into<Source>) -> CliError {
+        self.source = Some(source.into());
+        self
+    }
+
+    /// The exit code of this failure.
+    pub(crate) fn exit(&self) -> Exit {
+        self.exit
+    }
+
+    /// Classifies a client error met while talking to `url`, doing `doing`.
+    pub(crate) fn from_mcp(err: mcptool::Error, doing: &str, url: &str) -> CliError {
+        use mcptool::ErrorKind;
+        let (exit, problem, hint) = match err.kind() {
+            ErrorKind::Config => (
+                Exit::Usage,
+                format!("{doing}: {err}"),
+                "check --url, --header and --protocol".to_owned(),
+            ),
+            ErrorKind::Connect => (
+                Exit::Connection,
+                format!("cannot connect to {url}"),
+                "is the server running? start one with `mcptool serve`, or omit --url to use the embedded server".to_owned(),
+            ),
+            ErrorKind::Timeout => (
+                Exit::Connection,
+                format!("{doing}: {err}"),
+                "the server is slow or not answering; raise --timeout".to_owned(),
+            ),
+            ErrorKind::Rpc if is_bad_params(&err) => (
+                Exit::Usage,
+                format!("{doing}: {err}"),
+                "check the name and arguments (`mcptool tools`, `mcptool prompts`)".to_owned(),
+            ),
+            ErrorKind::Rpc => (
+                Exit::Connection,
+                format!("{doing}: {err}"),
+                "the server refused the request; run with -v for details".to_owned(),
+            ),
+            ErrorKind::HttpStatus if matches!(err.status(), Some(401 | 403)) => (
+                Exit::Connection,
+                format!("{doing}: {err}"),
+                "the server wants credentials: pass --bearer TOKEN or -H 'Name: value'".to_owned(),
+            ),
+            ErrorKind::HttpStatus | ErrorKind::Protocol => (
+                Exit::Connection,
+                format!("{doing}: {err}"),
+                format!("is {url} an MCP Streamable HTTP endpoint? (the path is often /mcp)"),
+            ),
+            _ => (
+                Exit::Connection,
+                format!("{doing}: {err}"),
+                "run with -v for details".to_owned(),
+            ),
+        };
+        CliError::new(exit, problem).hint(hint).source(err)
+    }
+
+    /// Prints the error to stderr: one line, then the causes when `verbose`.
+    pub(crate) fn report(&self, verbose: bool) {
+        eprintln!("mcptool: {self}");
+        if verbose {
+            let mut cause = self.source.as_deref().map(|s| s as &dyn std::error::Error);
+            while let Some(err) = cause {
+                eprintln!("  caused by: {err}");
+                cause = err.source();
+            }
+        }
+    }
+}
+
+/// Invalid params (-32602) or method not found (-32601): the caller asked for something wrong.
+fn is_bad_params(err: &mcptool::Error) -> bool {
+    err.rpc_error()
+        .is_some_and(|rpc| rpc.code == -32602 || rpc.code == -32601)
+}
+
+impl fmt::Display for CliError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.problem)?;
+        if let Some(hint) = &self.hint {
+            write!(f, " ({hint})")?;
+        }
+        Ok(())
+    }
+}
+
+/// The result of a command: the exit code to end with, or a failure.
+pub(crate) type CliResult = Result<Exit, CliError>;
