@@ -84,6 +84,9 @@ struct Inner {
     deadline: Option<Deadline>,
     status: Option<u16>,
     rpc: Option<RpcError>,
+    /// The request was (or may have been) processed before the failure, so repeating it is
+    /// not safe without the caller's consent.
+    in_flight: bool,
     source: Option<BoxError>,
 }
 
@@ -99,6 +102,7 @@ impl Error {
                 deadline: None,
                 status: None,
                 rpc: None,
+                in_flight: false,
                 source: None,
             }),
         }
@@ -112,6 +116,21 @@ impl Error {
     pub(crate) fn with_status(mut self, status: u16) -> Error {
         self.inner.status = Some(status);
         self
+    }
+
+    /// Marks a failure that happened after the server accepted the request: its result is
+    /// lost, and the request must not be repeated automatically.
+    pub(crate) fn lost_in_flight(mut self) -> Error {
+        self.inner.in_flight = true;
+        if self.inner.kind == ErrorKind::SessionExpired {
+            self.inner.message =
+                "session ended while the request was in flight; its result is lost".to_owned();
+        }
+        self
+    }
+
+    pub(crate) fn was_in_flight(&self) -> bool {
+        self.inner.in_flight
     }
 
     pub(crate) fn config(message: impl Into<String>) -> Error {

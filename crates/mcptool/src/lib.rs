@@ -30,7 +30,7 @@ mod transport;
 
 pub use client::{
     Client, ClientBuilder, CloseOutcome, DEFAULT_MAX_MESSAGE_BYTES, Handler, HandlerFuture,
-    Progress, ReconnectPolicy, RequestOptions, ServerNotification,
+    LegacyFallback, Progress, ReconnectPolicy, RequestOptions, ServerNotification,
 };
 pub use error::{Deadline, Error, ErrorKind, Result};
 pub use tool::{

@@ -7,7 +7,7 @@ use http::header::{AUTHORIZATION, HeaderMap, HeaderName, HeaderValue};
 use serde_json::{Value, json};
 
 use super::handlers::{Handler, Handlers};
-use super::shared::{ReconnectPolicy, Settings, Shared};
+use super::shared::{LegacyFallback, ReconnectPolicy, Settings, Shared};
 use super::{Client, ClientInner};
 use crate::error::Error;
 use crate::protocol::ProtocolVersion;
@@ -64,6 +64,7 @@ impl ClientBuilder {
                 terminate_on_close: true,
                 reconnect: ReconnectPolicy::Fail,
                 resume_attempts: 5,
+                legacy_fallback: LegacyFallback::Auto,
                 default_retry: Duration::from_millis(500),
             },
             connect_timeout: Duration::from_secs(10),
@@ -176,6 +177,13 @@ impl ClientBuilder {
     /// How many times a cut response stream is resumed before the request fails. Default 5.
     pub fn resume_attempts(mut self, attempts: u32) -> ClientBuilder {
         self.settings.resume_attempts = attempts;
+        self
+    }
+
+    /// Whether to fall back to the legacy HTTP+SSE transport when the server refuses the
+    /// `initialize` POST with 400, 404 or 405. Default: auto.
+    pub fn legacy_fallback(mut self, fallback: LegacyFallback) -> ClientBuilder {
+        self.settings.legacy_fallback = fallback;
         self
     }
 

@@ -6,7 +6,7 @@ use std::sync::atomic::Ordering;
 use serde_json::{Value, json};
 
 use super::options::RequestOptions;
-use super::shared::Shared;
+use super::shared::{LegacyFallback, Shared};
 use crate::error::{Deadline, Error};
 use crate::protocol::{InitializeResult, ProtocolVersion};
 use crate::transport::DeleteOutcome;
@@ -38,15 +38,23 @@ impl Shared {
             "clientInfo": self.client_info,
         });
         self.transport.set_session(None, None);
-        let (raw, session) = self
-            .exchange(
-                "initialize",
-                Some(&params),
-                &RequestOptions::default(),
-                Deadline::Initialize,
-                true,
-            )
-            .await?;
+        let (raw, session) = match self.initialize_exchange(&params).await {
+            Err(e)
+                if self.settings.legacy_fallback == LegacyFallback::Auto
+                    && !self.transport.is_legacy()
+                    && matches!(e.status(), Some(400 | 404 | 405))
+                    && e.kind() == crate::ErrorKind::HttpStatus =>
+            {
+                tracing::info!(status = ?e.status(), "initialize refused; trying the legacy HTTP+SSE transport");
+                let stream = self
+                    .transport
+                    .open_legacy(self.settings.initialize_timeout)
+                    .await?;
+                self.start_legacy_stream(stream);
+                self.initialize_exchange(&params).await?
+            }
+            other => other?,
+        };
         let result: InitializeResult = serde_json::from_str(raw.get()).map_err(|e| {
             Error::protocol("the server's initialize result is malformed").with_source(e)
         })?;
@@ -69,7 +77,6 @@ impl Shared {
             .server
             .lock()
             .unwrap_or_else(std::sync::PoisonError::into_inner) = Some(Arc::clone(&result));
-        self.expired.store(false, Ordering::Release);
         self.generation.fetch_add(1, Ordering::AcqRel);
         self.start_standalone_stream();
         tracing::debug!(
@@ -78,6 +85,41 @@ impl Shared {
             "session initialised"
         );
         Ok(result)
+    }
+
+    /// The `initialize` request, repeated after a refused connection or a 5xx answer.
+    async fn initialize_exchange(
+        self: &Arc<Self>,
+        params: &Value,
+    ) -> Result<
+        (
+            Box<serde_json::value::RawValue>,
+            Option<crate::transport::SessionId>,
+        ),
+        Error,
+    > {
+        let mut attempt = 0;
+        loop {
+            let sent = self
+                .exchange(
+                    "initialize",
+                    Some(params),
+                    &RequestOptions::default(),
+                    Deadline::Initialize,
+                    true,
+                )
+                .await;
+            match sent {
+                Err(e) if attempt < 2 && super::request::is_transient(&e) => {
+                    attempt += 1;
+                    tracing::debug!(error = %e, attempt, "initialize failed; retrying");
+                    let wait =
+                        super::request::jittered(std::time::Duration::from_millis(100), attempt);
+                    tokio::time::sleep(wait).await;
+                }
+                other => return other,
+            }
+        }
     }
 
     /// Starts a new session after the old one expired, unless another caller already did
@@ -114,7 +156,7 @@ impl Shared {
     }
 
     async fn delete_session(&self) -> Result<CloseOutcome, Error> {
-        if self.transport.session_id().is_none() || self.expired.load(Ordering::Acquire) {
+        if self.transport.session_id().is_none() || self.is_expired() {
             return Ok(CloseOutcome::NoSession);
         }
         if !self.settings.terminate_on_close {

@@ -20,7 +20,7 @@ pub use builder::{ClientBuilder, DEFAULT_MAX_MESSAGE_BYTES};
 pub use handlers::{Handler, HandlerFuture};
 pub use lifecycle::CloseOutcome;
 pub use options::{Progress, RequestOptions};
-pub use shared::{ReconnectPolicy, ServerNotification};
+pub use shared::{LegacyFallback, ReconnectPolicy, ServerNotification};
 
 use crate::error::Error;
 use crate::protocol::{
@@ -97,12 +97,17 @@ impl Client {
         self.shared().transport.session_id()
     }
 
+    /// Whether the client fell back to the legacy HTTP+SSE transport (2024-11-05).
+    pub fn is_legacy_transport(&self) -> bool {
+        self.shared().transport.is_legacy()
+    }
+
     /// Whether the client is initialised, not closed, and its session not known to be gone.
     pub fn is_connected(&self) -> bool {
         let s = self.shared();
         s.generation.load(Ordering::Acquire) > 0
             && !s.closed.load(Ordering::Acquire)
-            && !s.expired.load(Ordering::Acquire)
+            && !s.is_expired()
     }
 
     /// Whether `close()` has run (or the client was shut down).

@@ -32,6 +32,7 @@ pub struct RequestOptions {
     pub(crate) reset_timeout_on_progress: bool,
     pub(crate) on_progress: Option<ProgressFn>,
     pub(crate) cancel: Option<CancellationToken>,
+    pub(crate) retry_unsafe: bool,
 }
 
 impl RequestOptions {
@@ -69,6 +70,16 @@ impl RequestOptions {
     }
 }
 
+impl RequestOptions {
+    /// Allows repeating this request after a refused connection or a 5xx answer even though
+    /// it may change something on the server (a `tools/call`). Off by default: listing, reading
+    /// and pinging are repeated anyway, tool calls never without this.
+    pub fn retry_on_transient_failure(mut self, enabled: bool) -> RequestOptions {
+        self.retry_unsafe = enabled;
+        self
+    }
+}
+
 impl fmt::Debug for RequestOptions {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("RequestOptions")
@@ -77,6 +88,7 @@ impl fmt::Debug for RequestOptions {
             .field("reset_timeout_on_progress", &self.reset_timeout_on_progress)
             .field("on_progress", &self.on_progress.is_some())
             .field("cancel", &self.cancel.is_some())
+            .field("retry_unsafe", &self.retry_unsafe)
             .finish()
     }
 }

@@ -50,19 +50,42 @@ impl Shared {
         // Read before sending: a 404 that arrives after another caller already re-initialised
         // must not start a second session.
         let seen = self.generation.load(std::sync::atomic::Ordering::Acquire);
-        let raw = match self.request_raw(method, params, options).await {
+        let raw = match self.request_with_retries(method, params, options).await {
             Err(e)
                 if e.is_session_expired()
+                    && !e.was_in_flight()
                     && self.settings.reconnect == ReconnectPolicy::Reinitialize =>
             {
                 self.reinitialize(seen).await?;
-                self.request_raw(method, params, options).await?
+                self.request_with_retries(method, params, options).await?
             }
             other => other?,
         };
         serde_json::from_str(raw.get()).map_err(|e| {
             Error::protocol(format!("the server's result for {method} is malformed")).with_source(e)
         })
+    }
+
+    /// Sends a request, repeating it after a refused connection or a 5xx answer when that is
+    /// safe: for requests that change nothing, or when the caller opted in.
+    async fn request_with_retries(
+        self: &Arc<Self>,
+        method: &str,
+        params: Option<&Value>,
+        options: &RequestOptions,
+    ) -> Answer {
+        let repeatable = options.retry_unsafe || is_safe_to_repeat(method);
+        let mut attempt = 0;
+        loop {
+            match self.request_raw(method, params, options).await {
+                Err(e) if repeatable && attempt < RETRIES && is_transient(&e) => {
+                    attempt += 1;
+                    tracing::debug!(error = %e, method, attempt, "transient failure; retrying");
+                    tokio::time::sleep(jittered(RETRY_BASE, attempt)).await;
+                }
+                other => return other,
+            }
+        }
     }
 
     /// Sends one request and waits for its raw result.
@@ -145,14 +168,14 @@ impl Shared {
         rx: &mut oneshot::Receiver<Answer>,
         capture_session: bool,
     ) -> Result<(Box<RawValue>, Option<SessionId>), Error> {
+        let generation = self.generation();
         let (response, session) = self
             .transport
             .post(body, None, capture_session)
             .await
             .inspect_err(|e| {
                 if e.is_session_expired() {
-                    self.expired
-                        .store(true, std::sync::atomic::Ordering::Release);
+                    self.mark_expired(generation);
                 }
             })?;
         let answer = match response {
@@ -179,33 +202,59 @@ impl Shared {
                     },
                 }
             }
-            PostResponse::Sse(stream) => self.read_stream(*stream, rx).await,
+            PostResponse::Sse(stream) => self.read_stream(*stream, rx, generation).await,
         };
         answer.map(|raw| (raw, session))
     }
 
     /// Waits the server's `retry` (backing off per attempt) and reopens the stream with
-    /// GET + `Last-Event-ID`.
-    async fn resume(&self, stream: SseStream, attempts: &mut u32) -> Result<SseStream, Error> {
+    /// GET + `Last-Event-ID`. `cause` is why the stream ended; it is returned when the
+    /// attempts run out.
+    async fn resume(
+        &self,
+        stream: SseStream,
+        attempts: &mut u32,
+        generation: u64,
+        cause: Error,
+    ) -> Result<SseStream, Error> {
         loop {
             *attempts += 1;
             if *attempts > self.settings.resume_attempts {
+                if cause.is_timeout() {
+                    return Err(cause);
+                }
                 return Err(Error::network(format!(
                     "response stream ended early and {} resumption attempts failed",
                     self.settings.resume_attempts
-                )));
+                ))
+                .with_source(cause)
+                .lost_in_flight());
             }
             let wait = stream.retry().unwrap_or(self.settings.default_retry);
-            tokio::time::sleep(jittered(wait, *attempts)).await;
+            tokio::time::sleep(jittered(wait, *attempts).min(MAX_RESUME_WAIT)).await;
             let last = stream.last_event_id().map(str::to_owned);
             match self.transport.get(last.as_deref()).await {
                 Ok(GetOutcome::Stream(next)) => return Ok(*next),
                 Ok(GetOutcome::NotAllowed | GetOutcome::Conflict) => {
                     return Err(Error::network(
                         "response stream ended early and the server refused to resume it",
-                    ));
+                    )
+                    .lost_in_flight());
                 }
-                Err(e) if e.is_session_expired() || e.is_closed() => return Err(e),
+                Err(e) if e.is_session_expired() => {
+                    self.mark_expired(generation);
+                    return Err(e.lost_in_flight());
+                }
+                // Nobody listens any more (a restart, a crash): waiting out the attempts would
+                // only delay the caller.
+                Err(e) if e.is_connect() => {
+                    return Err(
+                        Error::network("server went away while the request was in flight")
+                            .with_source(e)
+                            .lost_in_flight(),
+                    );
+                }
+                Err(e) if e.is_closed() => return Err(e),
                 Err(e) => {
                     tracing::debug!(error = %e, attempts = *attempts, "resumption failed");
                 }
@@ -219,8 +268,10 @@ impl Shared {
         self: &Arc<Self>,
         mut stream: SseStream,
         rx: &mut oneshot::Receiver<Answer>,
+        generation: u64,
     ) -> Answer {
         let mut attempts = 0;
+        let mut delivered: Vec<String> = Vec::new();
         loop {
             let event = tokio::select! {
                 biased;
@@ -229,6 +280,15 @@ impl Shared {
             };
             match event {
                 Ok(Some(event)) => {
+                    // A resumed stream replays after our last id; a server that replays more
+                    // must not make us deliver a progress notification or result twice.
+                    if let Some(id) = event.id {
+                        if attempts > 0 && delivered.contains(&id) {
+                            tracing::debug!(id, "skipped a replayed event");
+                            continue;
+                        }
+                        delivered.push(id);
+                    }
                     let message = Incoming::parse(event.data.as_bytes()).map_err(|e| {
                         Error::protocol(format!("server sent invalid JSON-RPC on SSE: {e}"))
                     })?;
@@ -243,11 +303,14 @@ impl Shared {
                     if let Ok(answer) = rx.try_recv() {
                         return answer;
                     }
-                    stream = self.resume(stream, &mut attempts).await?;
+                    let cause = Error::network("response stream ended before the response");
+                    stream = self
+                        .resume(stream, &mut attempts, generation, cause)
+                        .await?;
                 }
                 Err(e) if is_resumable(&e) && stream.last_event_id().is_some() => {
                     tracing::debug!(error = %e, "response stream broke; resuming");
-                    stream = self.resume(stream, &mut attempts).await?;
+                    stream = self.resume(stream, &mut attempts, generation, e).await?;
                 }
                 Ok(None) => {
                     if let Ok(answer) = rx.try_recv() {
@@ -261,6 +324,38 @@ impl Shared {
             }
         }
     }
+}
+
+/// The longest wait between two resumption attempts, whatever `retry` and backoff say.
+const MAX_RESUME_WAIT: Duration = Duration::from_secs(5);
+
+/// Repeats after a transient failure, at most.
+const RETRIES: u32 = 2;
+/// The first wait before a repeat; it doubles.
+const RETRY_BASE: Duration = Duration::from_millis(100);
+
+/// Requests that change nothing on the server, so repeating them is harmless.
+pub(crate) fn is_safe_to_repeat(method: &str) -> bool {
+    matches!(
+        method,
+        "initialize"
+            | "ping"
+            | "tools/list"
+            | "prompts/list"
+            | "prompts/get"
+            | "resources/list"
+            | "resources/templates/list"
+            | "resources/read"
+            | "completion/complete"
+            | "logging/setLevel"
+    )
+}
+
+/// A refused connection or a server error that may pass: worth one more try.
+pub(crate) fn is_transient(error: &Error) -> bool {
+    error.is_connect()
+        || (error.kind() == crate::ErrorKind::HttpStatus
+            && error.status().is_some_and(|s| (500..600).contains(&s)))
 }
 
 /// A broken connection or a silent stream may be resumed; a protocol violation may not.

@@ -42,6 +42,18 @@ pub enum ReconnectPolicy {
     Reinitialize,
 }
 
+/// Whether to fall back to the legacy HTTP+SSE transport (protocol 2024-11-05) when a server
+/// refuses the `initialize` POST with 400, 404 or 405.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum LegacyFallback {
+    /// Try HTTP+SSE when Streamable HTTP is refused.
+    #[default]
+    Auto,
+    /// Speak Streamable HTTP only.
+    Never,
+}
+
 /// Timeouts and limits of one client.
 #[derive(Clone, Debug)]
 pub(crate) struct Settings {
@@ -52,6 +64,7 @@ pub(crate) struct Settings {
     pub(crate) terminate_on_close: bool,
     pub(crate) reconnect: ReconnectPolicy,
     pub(crate) resume_attempts: u32,
+    pub(crate) legacy_fallback: LegacyFallback,
     pub(crate) default_retry: Duration,
 }
 
@@ -87,7 +100,8 @@ pub(crate) struct Shared {
     pub(crate) cancel: CancellationToken,
     pub(crate) tracker: TaskTracker,
     pub(crate) closed: AtomicBool,
-    pub(crate) expired: AtomicBool,
+    /// The generation whose session the server was seen to have dropped (0: none).
+    expired_at: AtomicU64,
     /// Bumped by every successful `initialize`; lets concurrent callers share one.
     pub(crate) generation: AtomicU64,
     pub(crate) reinit: tokio::sync::Mutex<()>,
@@ -126,12 +140,29 @@ impl Shared {
             cancel: CancellationToken::new(),
             tracker: TaskTracker::new(),
             closed: AtomicBool::new(false),
-            expired: AtomicBool::new(false),
+            expired_at: AtomicU64::new(0),
             generation: AtomicU64::new(0),
             reinit: tokio::sync::Mutex::new(()),
             server: Mutex::new(None),
             stream_stop: Mutex::new(None),
         }
+    }
+
+    /// The current session generation (bumped by every successful `initialize`).
+    pub(crate) fn generation(&self) -> u64 {
+        self.generation.load(Ordering::Acquire)
+    }
+
+    /// Records that the session of `generation` is gone. A late 404 for an old session does
+    /// not mark the current one.
+    pub(crate) fn mark_expired(&self, generation: u64) {
+        self.expired_at.fetch_max(generation, Ordering::AcqRel);
+    }
+
+    /// Whether the current session is known to be gone.
+    pub(crate) fn is_expired(&self) -> bool {
+        let current = self.generation();
+        current > 0 && self.expired_at.load(Ordering::Acquire) >= current
     }
 
     pub(crate) fn next_id(&self) -> RequestId {

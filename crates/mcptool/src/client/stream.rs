@@ -20,7 +20,7 @@ const MAX_FAILURES: u32 = 5;
 impl Shared {
     /// Starts the standalone stream task for the current session, replacing any earlier one.
     pub(crate) fn start_standalone_stream(self: &Arc<Self>) {
-        if !self.settings.standalone_stream {
+        if !self.settings.standalone_stream || self.transport.is_legacy() {
             return;
         }
         let stop = self.cancel.child_token();
@@ -37,6 +37,39 @@ impl Shared {
             .spawn(async move { shared.run_standalone_stream(stop).await });
     }
 
+    /// Reads the legacy HTTP+SSE stream, which carries every answer. It cannot be resumed:
+    /// when it ends, the session is gone and every waiting request fails at once.
+    pub(crate) fn start_legacy_stream(self: &Arc<Self>, mut stream: crate::transport::SseStream) {
+        let shared = Arc::clone(self);
+        let stop = self.cancel.clone();
+        self.tracker.spawn(async move {
+            loop {
+                let event = tokio::select! {
+                    () = stop.cancelled() => return,
+                    event = stream.next_event() => event,
+                };
+                match event {
+                    Ok(Some(event)) if matches!(event.event.as_deref(), None | Some("message")) => {
+                        match Incoming::parse(event.data.as_bytes()) {
+                            Ok(message) => {
+                                shared.dispatch(message);
+                            }
+                            Err(e) => tracing::warn!(error = %e, "ignored an invalid message on the legacy stream"),
+                        }
+                    }
+                    Ok(Some(_)) => {}
+                    Ok(None) | Err(_) => break,
+                }
+            }
+            tracing::warn!("legacy HTTP+SSE stream ended; the session is gone");
+            shared.mark_expired(shared.generation());
+            shared.fail_all(|| {
+                crate::error::Error::network("legacy HTTP+SSE stream ended; the session is gone")
+                    .lost_in_flight()
+            });
+        });
+    }
+
     pub(crate) fn stop_standalone_stream(&self) {
         if let Some(stop) = self
             .stream_stop
@@ -49,6 +82,7 @@ impl Shared {
     }
 
     async fn run_standalone_stream(self: Arc<Self>, stop: CancellationToken) {
+        let generation = self.generation();
         let mut failures = 0u32;
         let mut last_id: Option<String> = None;
         loop {
@@ -104,8 +138,7 @@ impl Shared {
                     stream.retry().unwrap_or(self.settings.default_retry)
                 }
                 Err(e) if e.is_session_expired() => {
-                    self.expired
-                        .store(true, std::sync::atomic::Ordering::Release);
+                    self.mark_expired(generation);
                     return;
                 }
                 Err(e) if e.is_closed() => return,

@@ -7,6 +7,8 @@ use crate::error::Error;
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
 #[non_exhaustive]
 pub enum ProtocolVersion {
+    /// `2024-11-05`: the HTTP+SSE generation, spoken only after a legacy fallback.
+    V2024_11_05,
     /// `2025-03-26`: the first Streamable HTTP revision (batches allowed).
     V2025_03_26,
     /// `2025-06-18`: adds the `MCP-Protocol-Version` header and structured tool output.
@@ -17,7 +19,8 @@ pub enum ProtocolVersion {
 
 impl ProtocolVersion {
     /// Every revision we support, oldest first.
-    pub const ALL: [ProtocolVersion; 3] = [
+    pub const ALL: [ProtocolVersion; 4] = [
+        ProtocolVersion::V2024_11_05,
         ProtocolVersion::V2025_03_26,
         ProtocolVersion::V2025_06_18,
         ProtocolVersion::V2025_11_25,
@@ -29,6 +32,7 @@ impl ProtocolVersion {
     /// The revision's date string as sent on the wire.
     pub fn as_str(self) -> &'static str {
         match self {
+            ProtocolVersion::V2024_11_05 => "2024-11-05",
             ProtocolVersion::V2025_03_26 => "2025-03-26",
             ProtocolVersion::V2025_06_18 => "2025-06-18",
             ProtocolVersion::V2025_11_25 => "2025-11-25",
@@ -51,7 +55,7 @@ impl FromStr for ProtocolVersion {
             .find(|v| v.as_str() == s)
             .ok_or_else(|| {
                 Error::config(format!(
-                    "unsupported protocol version {s:?} (supported: 2025-03-26, 2025-06-18, 2025-11-25)"
+                    "unsupported protocol version {s:?} (supported: 2024-11-05, 2025-03-26, 2025-06-18, 2025-11-25)"
                 ))
             })
     }

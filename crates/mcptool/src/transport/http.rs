@@ -49,6 +49,8 @@ pub(crate) struct HttpTransport {
     session: RwLock<SessionState>,
     config: HttpConfig,
     owned: bool,
+    /// Set when the server speaks the legacy HTTP+SSE transport (2024-11-05): where to POST.
+    legacy_endpoint: std::sync::OnceLock<Url>,
 }
 
 /// What a POST produced.
@@ -104,6 +106,7 @@ impl HttpTransport {
             session: RwLock::new(SessionState::default()),
             config,
             owned,
+            legacy_endpoint: std::sync::OnceLock::new(),
         })
     }
 
@@ -198,14 +201,23 @@ impl HttpTransport {
                 headers.insert(k, v.clone());
             }
         }
+        let target = self.legacy_endpoint.get().unwrap_or(&self.url);
         let response = client
-            .post(self.url.clone())
+            .post(target.clone())
             .headers(headers)
             .body(body)
             .send()
             .await
             .map_err(|e| Error::from_reqwest("POST", e))?;
         let status = response.status();
+        if self.is_legacy() {
+            // HTTP+SSE: every answer comes on the event stream; the POST is only accepted.
+            if !status.is_success() {
+                return Err(self.status_error(response, false).await);
+            }
+            let _ = read_limited(response, ERROR_BODY_LIMIT).await;
+            return Ok((PostResponse::Accepted, None));
+        }
         if !status.is_success() {
             return Err(self.status_error(response, had_session).await);
         }
@@ -250,6 +262,62 @@ impl HttpTransport {
             }
         };
         Ok((body, session))
+    }
+
+    /// Whether we fell back to the legacy HTTP+SSE transport.
+    pub(crate) fn is_legacy(&self) -> bool {
+        self.legacy_endpoint.get().is_some()
+    }
+
+    /// Falls back to the legacy HTTP+SSE transport: opens the event stream with GET, waits for
+    /// its `endpoint` event, and from then on POSTs there. Returns the open stream, which
+    /// carries every answer. The endpoint must be on the server's own origin.
+    pub(crate) async fn open_legacy(&self, wait: Duration) -> Result<SseStream, Error> {
+        let client = self.client()?;
+        let (mut headers, _) = self.base_headers(ACCEPT_SSE).await?;
+        headers.remove(MCP_SESSION_ID);
+        headers.remove(MCP_PROTOCOL_VERSION);
+        let response = client
+            .get(self.url.clone())
+            .headers(headers)
+            .send()
+            .await
+            .map_err(|e| Error::from_reqwest("GET", e))?;
+        if !response.status().is_success() || media_type(&response) != "text/event-stream" {
+            return Err(Error::protocol(format!(
+                "server is neither Streamable HTTP nor HTTP+SSE (legacy GET answered {})",
+                response.status()
+            ))
+            .with_status(response.status().as_u16()));
+        }
+        let mut stream = self.sse_stream(response, None);
+        let endpoint = tokio::time::timeout(wait, async {
+            loop {
+                match stream.next_event().await? {
+                    Some(event) if event.event.as_deref() == Some("endpoint") => {
+                        return Ok::<String, Error>(event.data);
+                    }
+                    Some(_) => continue,
+                    None => {
+                        return Err(Error::protocol(
+                            "legacy SSE stream ended before its endpoint event",
+                        ));
+                    }
+                }
+            }
+        })
+        .await
+        .map_err(|_| Error::timeout(Deadline::Initialize))??;
+        let url = self.url.join(endpoint.trim()).map_err(|e| {
+            Error::protocol("server sent an unusable legacy endpoint").with_source(e)
+        })?;
+        if url.origin() != self.url.origin() {
+            return Err(Error::protocol(
+                "server's legacy endpoint is on another origin; refusing to send our headers there",
+            ));
+        }
+        let _ = self.legacy_endpoint.set(url);
+        Ok(stream)
     }
 
     /// Opens an SSE stream with GET: the standalone stream, or a resumption after `last_id`.
