@@ -49,6 +49,8 @@ pub enum Deadline {
     Request,
     /// The hard maximum of a request whose deadline progress notifications keep extending.
     MaxTotal,
+    /// A tool's whole execution (`McpStreamableHttpTool::invoke`), retries included.
+    Execution,
     /// No byte arrived on an SSE stream for the idle timeout.
     SseIdle,
     /// The session `DELETE` at `close()`.
@@ -62,6 +64,7 @@ impl Deadline {
             Deadline::Initialize => "initialize",
             Deadline::Request => "request",
             Deadline::MaxTotal => "maximum request",
+            Deadline::Execution => "tool execution",
             Deadline::SseIdle => "SSE idle",
             Deadline::Close => "close",
         }

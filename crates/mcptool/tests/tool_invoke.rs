@@ -283,6 +283,8 @@ async fn execution_timeout_bounds_an_invoke() {
             .await
             .expect_err("times out");
         assert!(err.is_timeout(), "{err:?}");
+        assert_eq!(err.deadline(), Some(mcptool::Deadline::Execution));
+        assert_eq!(err.to_string(), "tool execution timeout");
         assert!(started.elapsed() < Duration::from_secs(3));
         // The abandoned call is cancelled on the server.
         support::server::wait_stats(&server, "the cancellation", |s| s.cancelled_requests == 1)

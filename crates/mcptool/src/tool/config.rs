@@ -163,7 +163,7 @@ impl McpStreamableHttpToolBuilder {
 
     /// Time allowed for one [`invoke`](McpStreamableHttpTool::invoke) from the moment it
     /// is approved, a re-initialisation and retry included. Expiry is a timeout error whose
-    /// deadline is [`Deadline::MaxTotal`](crate::Deadline::MaxTotal). Default: none.
+    /// deadline is [`Deadline::Execution`](crate::Deadline::Execution). Default: none.
     pub fn execution_timeout(mut self, timeout: Duration) -> Self {
         self.config.execution_timeout = Some(timeout);
         self

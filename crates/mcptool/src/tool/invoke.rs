@@ -88,7 +88,7 @@ impl McpStreamableHttpTool {
         match self.inner.config.execution_timeout {
             Some(limit) => tokio::time::timeout(limit, call)
                 .await
-                .map_err(|_| Error::timeout(Deadline::MaxTotal))?,
+                .map_err(|_| Error::timeout(Deadline::Execution))?,
             None => call.await,
         }
     }
