@@ -2,7 +2,8 @@
 
     .peers/py-mcp2/bin/python peers/python/server_mcp2.py --port 8123 [--json-response] [--event-store]
 
-Tools: echo (text), add (structured output), count (progress notifications), pixel (image).
+Tools: echo (text), add (structured output), count (progress notifications), pixel (image),
+interrupted (closes its own SSE stream mid-call: resumption).
 Prompt: greet(name). Resource: demo://greeting.
 """
 
@@ -54,6 +55,20 @@ async def count(steps: int, ctx: Context) -> str:
         await anyio.sleep(0.02)
         await ctx.report_progress(step, steps, f"step {step}")
     return f"counted to {steps}"
+
+
+@server.tool(description="Reports progress, closes its own SSE stream mid-call, then finishes")
+async def interrupted(steps: int, ctx: Context) -> str:
+    half = steps // 2
+    for step in range(1, half + 1):
+        await ctx.report_progress(step, steps, f"step {step}")
+    # With an event store, the server ends this request's stream here; the client must
+    # resume with Last-Event-ID to receive the rest.
+    await ctx.close_sse_stream()
+    await anyio.sleep(0.05)
+    for step in range(half + 1, steps + 1):
+        await ctx.report_progress(step, steps, f"step {step}")
+    return f"finished {steps} steps"
 
 
 @server.tool(description="Returns a 2x2 red PNG")

@@ -122,3 +122,31 @@ async fn json_mode_drops_progress_but_the_call_succeeds() {
     })
     .await;
 }
+
+/// The peer's `interrupted` tool ends its own SSE stream half-way (with an event store, as
+/// 2025-11-25 allows); the client resumes with GET + `Last-Event-ID` and gets every progress
+/// notification and the result exactly once.
+#[tokio::test]
+async fn a_stream_closed_by_the_server_mid_call_is_resumed() {
+    within(LIMIT, async {
+        let Some(peer) = mcp2(PyMode::SseResumable).await else {
+            return;
+        };
+        let client = mcptool::Client::connect(peer.url()).await.expect("connect");
+        let seen = std::sync::Arc::new(std::sync::Mutex::new(Vec::new()));
+        let sink = std::sync::Arc::clone(&seen);
+        let options = mcptool::RequestOptions::new()
+            .on_progress(move |p| sink.lock().expect("lock").push(p.progress));
+        let result = client
+            .call_tool_with("interrupted", json!({"steps": 6}), &options)
+            .await
+            .expect("result after resumption");
+        assert_eq!(result.content[0].as_text(), Some("finished 6 steps"));
+        assert_eq!(
+            *seen.lock().expect("lock"),
+            vec![1.0, 2.0, 3.0, 4.0, 5.0, 6.0]
+        );
+        client.close().await.expect("close");
+    })
+    .await;
+}
