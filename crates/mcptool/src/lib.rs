@@ -23,6 +23,11 @@
 
 pub mod protocol;
 
+/// The README's code blocks, compiled as doctests so that its quick start stays true.
+#[cfg(doctest)]
+#[doc = include_str!("../../../README.md")]
+pub struct ReadmeDoctests;
+
 mod client;
 mod error;
 mod tool;

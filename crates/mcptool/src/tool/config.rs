@@ -134,6 +134,12 @@ impl McpStreamableHttpToolBuilder {
         self
     }
 
+    /// Sends `Authorization: Bearer <token>` with every request.
+    pub fn bearer_token(self, token: impl AsRef<str>) -> Self {
+        let value = format!("Bearer {}", token.as_ref());
+        self.header("authorization", value)
+    }
+
     /// Calls `provider` before every request, `initialize` included, for headers to add (a
     /// fresh token, say). They go only to the server's own URL: every request goes to that one
     /// endpoint and redirects are never followed.
