@@ -22,11 +22,11 @@ pub(crate) fn tool_arguments(words: &[String], schema: &Value) -> Result<Value, 
         let value = match property_type(schema, key) {
             Some("string") => Value::String(raw.to_owned()),
             Some(kind) => serde_json::from_str(raw).map_err(|e| {
-                CliError::usage(format!("argument {key:?} must be {kind} JSON, got {raw:?}"))
-                    .hint(format!(
-                        "write it as {key}=<{kind}>, e.g. quoted JSON for strings"
-                    ))
-                    .source(e)
+                CliError::usage(format!(
+                    "argument {key:?} must be a JSON {kind}, got {raw:?}"
+                ))
+                .hint("the tool's input schema gives its type; see `mcptool tools --json`")
+                .source(e)
             })?,
             None => serde_json::from_str(raw).unwrap_or_else(|_| Value::String(raw.to_owned())),
         };

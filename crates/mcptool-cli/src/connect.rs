@@ -29,7 +29,7 @@ pub(crate) struct Common {
     /// Time allowed for connecting and for each request: seconds, or with a unit (500ms, 5s, 2m).
     #[arg(long, global = true, value_name = "DURATION", default_value = "30s")]
     pub(crate) timeout: String,
-    /// The protocol version to offer: 2025-03-26, 2025-06-18 or 2025-11-25 (default: latest).
+    /// The protocol version to offer, e.g. 2025-06-18 (default: the latest this client speaks).
     #[arg(long, global = true, value_name = "VERSION")]
     pub(crate) protocol: Option<String>,
     /// Print the MCP result object as JSON instead of text for people.
@@ -63,8 +63,9 @@ impl Common {
         let protocol = match &self.protocol {
             None => None,
             Some(v) => Some(v.parse::<ProtocolVersion>().map_err(|_| {
+                let known: Vec<&str> = ProtocolVersion::ALL.iter().map(|v| v.as_str()).collect();
                 CliError::usage(format!("unknown protocol version {v:?}"))
-                    .hint("use 2025-03-26, 2025-06-18 or 2025-11-25")
+                    .hint(format!("use one of {}", known.join(", ")))
             })?),
         };
         Ok(Settings {

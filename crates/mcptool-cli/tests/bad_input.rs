@@ -39,7 +39,7 @@ fn a_value_of_the_wrong_type_is_a_usage_error() {
     one_line_error(
         &mcptool(&["call", "add", "a=two", "b=1"]),
         2,
-        "argument \"a\" must be number",
+        "argument \"a\" must be a JSON number",
     );
 }
 

@@ -193,3 +193,12 @@ fn check_exits_3_when_the_server_is_unreachable() {
         out.stderr
     );
 }
+
+#[test]
+fn check_warns_that_json_responses_cannot_be_resumed() {
+    let served = Served::start(&["--json-responses"]);
+    let (code, report) = check_json(&served.url);
+    assert_eq!(code, 0, "{report}");
+    assert_eq!(verdict(&report, "resumption"), "warn");
+    assert_eq!(verdict(&report, "distinct-session-ids"), "pass");
+}

@@ -25,6 +25,22 @@ pub(crate) struct Lifecycle {
     pub(crate) sockets_open: Option<usize>,
     /// Our sockets to the server after `close()` (sequential runs only).
     pub(crate) sockets_after: Option<usize>,
+    /// Why the lifecycle could not run to its close, when it could not.
+    pub(crate) failure: Option<String>,
+}
+
+impl Lifecycle {
+    /// A lifecycle that failed before its close.
+    pub(crate) fn failed(err: &mcptool::Error) -> Lifecycle {
+        Lifecycle {
+            session_id: None,
+            close: Ok(CloseOutcome::NoSession),
+            whoami: None,
+            sockets_open: None,
+            sockets_after: None,
+            failure: Some(err.to_string()),
+        }
+    }
 }
 
 /// Connects, calls `whoami` (or lists tools), closes; counts sockets when `count` is set.
@@ -77,6 +93,7 @@ pub(crate) async fn run(
         whoami: answer,
         sockets_open,
         sockets_after,
+        failure: None,
     })
 }
 

@@ -144,35 +144,21 @@ async fn concurrent(
     futures_util::future::join_all(runs)
         .await
         .into_iter()
-        .map(|r| {
-            r.unwrap_or_else(|e| Lifecycle {
-                session_id: None,
-                close: Err(format!("lifecycle failed: {e}")),
-                whoami: None,
-                sockets_open: None,
-                sockets_after: None,
-            })
-        })
+        .map(|r| r.unwrap_or_else(|e| Lifecycle::failed(&e)))
         .collect()
 }
 
 fn distinct_sessions(all: &[&Lifecycle]) -> Finding {
     const NAME: &str = "distinct-session-ids";
-    let failed = all
-        .iter()
-        .filter(|l| {
-            l.close
-                .as_ref()
-                .is_err_and(|e| e.starts_with("lifecycle failed"))
-        })
-        .count();
+    let failures: Vec<&str> = all.iter().filter_map(|l| l.failure.as_deref()).collect();
     let ids: Vec<&str> = all.iter().filter_map(|l| l.session_id.as_deref()).collect();
     let unique: HashSet<&str> = ids.iter().copied().collect();
-    if failed > 0 {
+    if let Some(first) = failures.first() {
         return Finding::fail(
             NAME,
             format!(
-                "{failed} of {} lifecycles failed under concurrency",
+                "{} of {} lifecycles failed: {first}",
+                failures.len(),
                 all.len()
             ),
         );
@@ -213,7 +199,7 @@ fn delete_accepted(all: &[&Lifecycle]) -> Finding {
         return Finding::fail(
             NAME,
             format!(
-                "{} of {} closes failed, e.g. {first}",
+                "the session DELETE failed in {} of {} closes: {first}",
                 errors.len(),
                 all.len()
             ),
