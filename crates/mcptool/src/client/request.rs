@@ -11,6 +11,7 @@ use serde_json::Value;
 use serde_json::value::RawValue;
 use tokio::sync::oneshot;
 use tokio_util::sync::CancellationToken;
+use tracing::Instrument;
 
 use super::options::RequestOptions;
 use super::shared::{Pending, ReconnectPolicy, Shared};
@@ -137,28 +138,38 @@ impl Shared {
             _ => self.settings.request_timeout,
         });
         let started = Instant::now();
-        let outcome = tokio::select! {
-            biased;
-            () = self.cancel.cancelled() => Err(Error::closed()),
-            () = cancelled(options.cancel.as_ref()) => {
-                self.unregister(id);
-                self.send_cancelled(id, "cancelled by the caller");
-                guard.cancel_on_drop = false;
-                Err(Error::cancelled())
-            }
-            fired = deadline(started, timeout, options, &last_progress, deadline_kind) => {
-                if guard.cancel_on_drop {
+        let span = tracing::debug_span!("mcp.request", method, id);
+        let outcome = async {
+            tokio::select! {
+                biased;
+                () = self.cancel.cancelled() => Err(Error::closed()),
+                () = cancelled(options.cancel.as_ref()) => {
                     self.unregister(id);
-                    self.send_cancelled(id, "timed out");
+                    self.send_cancelled(id, "cancelled by the caller");
                     guard.cancel_on_drop = false;
+                    Err(Error::cancelled())
                 }
-                Err(Error::timeout(fired))
+                fired = deadline(started, timeout, options, &last_progress, deadline_kind) => {
+                    if guard.cancel_on_drop {
+                        self.unregister(id);
+                        self.send_cancelled(id, "timed out");
+                        guard.cancel_on_drop = false;
+                    }
+                    Err(Error::timeout(fired))
+                }
+                result = self.post_and_read(body, &mut rx, capture_session) => result,
             }
-            result = self.post_and_read(body, &mut rx, capture_session) => result,
-        };
+        }
+        .instrument(span)
+        .await;
         if outcome.is_err() {
             guard.cancel_on_drop = false;
         }
+        tracing::debug!(
+            elapsed_us = started.elapsed().as_micros() as u64,
+            ok = outcome.is_ok(),
+            "request finished"
+        );
         outcome
     }
 

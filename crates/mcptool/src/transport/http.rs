@@ -36,6 +36,8 @@ pub(crate) struct HttpConfig {
 #[derive(Clone, Debug, Default)]
 struct SessionState {
     id: Option<SessionId>,
+    /// The id as a header value, made once (a validated id is always a valid value).
+    id_header: Option<HeaderValue>,
     version: Option<HeaderValue>,
 }
 
@@ -147,6 +149,11 @@ impl HttpTransport {
     /// Records the negotiated session (initialize) or forgets it (expiry).
     pub(crate) fn set_session(&self, id: Option<SessionId>, version: Option<ProtocolVersion>) {
         let mut state = self.session.write().unwrap_or_else(PoisonError::into_inner);
+        state.id_header = id.as_ref().and_then(|id| {
+            let mut value = HeaderValue::from_str(id.as_str()).ok()?;
+            value.set_sensitive(true);
+            Some(value)
+        });
         state.id = id;
         state.version = version.map(|v| HeaderValue::from_static(v.as_str()));
     }
@@ -156,11 +163,9 @@ impl HttpTransport {
         if let Some(v) = &state.version {
             headers.insert(MCP_PROTOCOL_VERSION, v.clone());
         }
-        match &state.id {
-            Some(id) => {
-                if let Ok(value) = HeaderValue::from_str(id.as_str()) {
-                    headers.insert(MCP_SESSION_ID, value);
-                }
+        match &state.id_header {
+            Some(value) => {
+                headers.insert(MCP_SESSION_ID, value.clone());
                 true
             }
             None => false,
