@@ -11,7 +11,6 @@ use std::io::Write;
 use std::net::{Ipv4Addr, SocketAddr, TcpListener, TcpStream};
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
-use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use mcptool::{Client, CloseOutcome, ReconnectPolicy};
@@ -317,16 +316,10 @@ pub fn listening_addresses(pid: u32) -> Vec<String> {
         .collect()
 }
 
-/// A plain HTTP client for raw requests that bypass mcptool (its own pool, no TLS needed).
+/// A plain HTTP client for raw requests that bypass mcptool (its own pool).
 pub fn raw_http() -> reqwest::Client {
-    let provider = Arc::new(rustls::crypto::ring::default_provider());
-    let tls = rustls::ClientConfig::builder_with_provider(provider)
-        .with_safe_default_protocol_versions()
-        .expect("TLS versions")
-        .with_root_certificates(rustls::RootCertStore::empty())
-        .with_no_client_auth();
-    reqwest::Client::builder()
-        .tls_backend_preconfigured(tls)
+    mcptool::http_client_builder()
+        .expect("HTTP client builder")
         .build()
         .expect("build a raw HTTP client")
 }
