@@ -5,6 +5,7 @@
 //! the embedded strict server in this process.
 
 mod args;
+mod bench;
 mod call;
 mod check;
 mod connect;
@@ -63,7 +64,8 @@ enum Command {
     Check(check::CheckArgs),
     /// Serve the strict reference MCP server until Ctrl-C.
     Serve(serve::ServeArgs),
-    // --- `bench` goes here (benchmark issue): `Bench(bench::BenchArgs)`, in src/bench.rs. ---
+    /// Benchmark mcptool side by side with the raw HTTP floor and other MCP clients.
+    Bench(bench::BenchArgs),
 }
 
 fn main() -> ExitCode {
@@ -101,6 +103,9 @@ fn run(cli: &Cli) -> CliResult {
                 .hint("pick another --port, or --port 0 for a free one")
         });
     }
+    if let Command::Bench(args) = &cli.command {
+        return bench::run(&cli.common, args);
+    }
     let settings = cli.common.settings()?;
     let runtime = tokio::runtime::Builder::new_multi_thread()
         .worker_threads(2)
@@ -122,7 +127,7 @@ async fn client_command(command: &Command, settings: &Settings, json: bool) -> C
         Command::Prompt(args) => prompt::run(&session, args, json).await,
         Command::Resources => resources::run(&session, json).await,
         Command::Read(args) => read::run(&session, args, json).await,
-        Command::Check(_) | Command::Serve(_) => unreachable!("handled above"),
+        Command::Check(_) | Command::Serve(_) | Command::Bench(_) => unreachable!("handled above"),
     };
     session.finish().await;
     result

@@ -1,0 +1,183 @@
+//! One whole benchmark: start the server (unless given a URL), measure every client in turn,
+//! run after run, then memory in a child process.
+
+use std::time::Duration;
+
+use mcptool_server::{Server, ServerConfig};
+
+use crate::config::BenchConfig;
+use crate::error::{Context, Error, chain};
+use crate::measure::Figures;
+use crate::memory::{self, ChildClient};
+use crate::report::{ClientReport, Report};
+use crate::subjects::rmcp::Setup;
+use crate::subjects::script::Script;
+use crate::subjects::{floor, mcptool, rmcp, script};
+
+/// A Rust client measured in this process.
+#[derive(Clone, Copy, Debug)]
+enum Subject {
+    Floor,
+    Mcptool,
+    Rmcp(Setup),
+}
+
+impl Subject {
+    fn name(self) -> &'static str {
+        match self {
+            Subject::Floor => "floor",
+            Subject::Mcptool => "mcptool",
+            Subject::Rmcp(Setup::Defaults) => "rmcp",
+            Subject::Rmcp(Setup::Pooled { .. }) => "rmcp_pooled",
+        }
+    }
+
+    async fn run(self, url: &str, config: &BenchConfig) -> Result<Figures, Error> {
+        match self {
+            Subject::Floor => floor::run(url, config).await,
+            Subject::Mcptool => mcptool::run(url, config).await,
+            Subject::Rmcp(setup) => rmcp::run(url, config, setup).await,
+        }
+    }
+}
+
+/// Runs the benchmark described by `config` on a runtime of its own.
+///
+/// Progress goes to stderr; rivals that are not installed or that fail are reported there
+/// (and in [`Report::skipped`]), never dropped silently. A failure of the floor or of mcptool
+/// fails the run.
+pub fn run(config: &BenchConfig) -> Result<Report, Error> {
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+        .context("building the runtime")?;
+    runtime.block_on(run_async(config))
+}
+
+async fn run_async(config: &BenchConfig) -> Result<Report, Error> {
+    let server = match &config.url {
+        Some(_) => None,
+        None => Some(
+            Server::start(ServerConfig::default())
+                .await
+                .context("starting the in-repo server")?,
+        ),
+    };
+    let url = match (&config.url, &server) {
+        (Some(url), _) => url.clone(),
+        (None, Some(server)) => server.url(),
+        (None, None) => unreachable!("a server is started when no URL is given"),
+    };
+    let rivals = config.rivals && config.url.is_none();
+    let outcome = measure_all(&url, config, rivals).await;
+    if let Some(server) = server {
+        server.shutdown().await;
+    }
+    outcome
+}
+
+async fn measure_all(url: &str, config: &BenchConfig, rivals: bool) -> Result<Report, Error> {
+    let mut subjects = vec![Subject::Floor, Subject::Mcptool];
+    if rivals {
+        subjects.push(Subject::Rmcp(Setup::Defaults));
+        subjects.push(Subject::Rmcp(Setup::Pooled {
+            max_in_flight: config.concurrency,
+        }));
+    }
+    let mut report = Report {
+        url: url.to_owned(),
+        ..Report::default()
+    };
+    // Runs interleave the clients, so that a noisy neighbour hurts all of them alike.
+    let mut runs: Vec<Vec<Figures>> = vec![Vec::new(); subjects.len()];
+    let mut failed: Vec<Option<String>> = vec![None; subjects.len()];
+    for round in 1..=config.runs {
+        for (i, subject) in subjects.iter().enumerate() {
+            if failed[i].is_some() {
+                continue;
+            }
+            eprintln!("run {round}/{}: {}", config.runs, subject.name());
+            match subject.run(url, config).await {
+                Ok(figures) => runs[i].push(figures),
+                Err(err) if matches!(subject, Subject::Rmcp(_)) => {
+                    eprintln!("FAILED {}: {}", subject.name(), chain(&err));
+                    failed[i] = Some(format!("failed: {}", chain(&err)));
+                }
+                Err(err) => return Err(err),
+            }
+        }
+    }
+    let floor = runs[0].clone();
+    for ((subject, figures), failure) in subjects.iter().zip(runs).zip(failed) {
+        match failure {
+            Some(why) => report.skipped.push((subject.name().to_owned(), why)),
+            None => report
+                .clients
+                .push(ClientReport::new(subject.name(), figures, &floor)),
+        }
+    }
+    if rivals {
+        for (name, which) in [
+            ("typescript_sdk", Script::TypeScript),
+            ("python_sdk", Script::Python),
+        ] {
+            match measure_script(which, url, config).await {
+                Ok(figures) => report
+                    .clients
+                    .push(ClientReport::new(name, figures, &floor)),
+                Err(why) => {
+                    eprintln!("SKIPPED {name}: {why}");
+                    report.skipped.push((name.to_owned(), why));
+                }
+            }
+        }
+    }
+    measure_memory(url, config, rivals, &mut report).await?;
+    Ok(report)
+}
+
+async fn measure_script(
+    which: Script,
+    url: &str,
+    config: &BenchConfig,
+) -> Result<Vec<Figures>, String> {
+    let prepared = which.prepare(&config.repo_root)?;
+    eprintln!("runs 1-{}: {which:?} SDK", config.runs);
+    script::run(&prepared, url, config)
+        .await
+        .map_err(|err| format!("failed: {}", chain(&err)))
+}
+
+async fn measure_memory(
+    url: &str,
+    config: &BenchConfig,
+    rivals: bool,
+    report: &mut Report,
+) -> Result<(), Error> {
+    let budget = config.phase_limit * 6 + Duration::from_secs(120);
+    eprintln!("memory: mcptool, {:?} idle sessions", config.sessions);
+    let figures = memory::measure(
+        url,
+        ChildClient::Mcptool,
+        &config.sessions,
+        config.fd_lifecycles,
+        budget,
+    )
+    .await?;
+    if let Some(client) = report.clients.iter_mut().find(|c| c.name == "mcptool") {
+        client.memory = Some(figures);
+    }
+    // rmcp connects slowly; its figure at the smallest count is enough for the comparison.
+    if let (true, Some(&first)) = (rivals, config.sessions.first()) {
+        eprintln!("memory: rmcp, {first} idle sessions");
+        match memory::measure(url, ChildClient::Rmcp, &[first], 0, budget).await {
+            Ok(figures) => {
+                if let Some(client) = report.clients.iter_mut().find(|c| c.name == "rmcp") {
+                    client.memory = Some(figures);
+                }
+            }
+            Err(err) => eprintln!("FAILED rmcp memory: {}", chain(&err)),
+        }
+    }
+    Ok(())
+}

@@ -1,0 +1,50 @@
+//! Runs the raw hyper floor through the three phases.
+
+use std::sync::Arc;
+
+use crate::config::BenchConfig;
+use crate::error::Error;
+use crate::floor::{Endpoint, RawConn, RawSession, lifecycle};
+use crate::measure::{self, Figures};
+
+/// A connection, the session it calls in, and the next request id.
+type Worker = (RawConn, Arc<RawSession>, u64);
+
+async fn call((mut conn, session, id): Worker) -> Result<Worker, Error> {
+    conn.call(&session, id).await?;
+    Ok((conn, session, id + 1))
+}
+
+/// One run of the floor against `url`.
+pub(crate) async fn run(url: &str, config: &BenchConfig) -> Result<Figures, Error> {
+    let endpoint = Endpoint::parse(url)?;
+    let mut first = RawConn::open(&endpoint).await?;
+    let session = Arc::new(first.initialize().await?);
+
+    let worker = (first, Arc::clone(&session), 1);
+    let (seq, (mut first, _, _)) =
+        measure::sequential(worker, config.calls, config.phase_limit, call).await?;
+
+    // One keep-alive connection per caller, all in the same session.
+    let mut workers = Vec::with_capacity(config.concurrency);
+    for i in 0..config.concurrency {
+        let conn = RawConn::open(&endpoint).await?;
+        workers.push((conn, Arc::clone(&session), 1_000_000 * (i as u64 + 1)));
+    }
+    let concurrent =
+        measure::concurrent(workers, config.concurrent_calls, config.phase_limit, call).await?;
+    first.delete(&session).await?;
+    drop(first);
+
+    let connect_close_ms = measure::lifecycles(config.lifecycles, config.phase_limit, || {
+        lifecycle(&endpoint)
+    })
+    .await?;
+    Ok(Figures {
+        sequential_calls_per_s: seq.calls_per_s,
+        concurrent_calls_per_s: concurrent,
+        p50_us: seq.p50_us,
+        p99_us: seq.p99_us,
+        connect_close_ms,
+    })
+}

@@ -1,0 +1,89 @@
+//! Runs the rmcp (Rust SDK) client through the three phases, with its defaults (a fresh
+//! connection per request) or with a pooled `reqwest` client.
+
+use rmcp::ServiceExt;
+use rmcp::model::CallToolRequestParams;
+use rmcp::service::{Peer, RoleClient, RunningService};
+use rmcp::transport::StreamableHttpClientTransport;
+use rmcp::transport::streamable_http_client::StreamableHttpClientTransportConfig;
+use serde_json::{Map, Value};
+
+use super::TOOL;
+use crate::config::BenchConfig;
+use crate::error::{Context, Error};
+use crate::measure::{self, Figures};
+
+/// How the rmcp client is set up.
+#[derive(Clone, Copy, Debug)]
+pub(crate) enum Setup {
+    /// `StreamableHttpClientTransport::from_uri`: rmcp's defaults, connection reuse off.
+    Defaults,
+    /// A `reqwest` client with pooling and `TCP_NODELAY`, and room for every caller in flight.
+    Pooled { max_in_flight: usize },
+}
+
+type Service = RunningService<RoleClient, ()>;
+
+/// Provides the process-wide crypto provider rmcp's default `reqwest` client needs (our
+/// `reqwest` is built without one; the benchmark speaks plain HTTP).
+pub(crate) fn install_crypto_provider() {
+    // An error means that one is installed already, which is all we need.
+    let _ = rustls::crypto::ring::default_provider().install_default();
+}
+
+async fn connect(url: &str, setup: Setup) -> Result<Service, Error> {
+    let transport = match setup {
+        Setup::Defaults => StreamableHttpClientTransport::from_uri(url),
+        Setup::Pooled { max_in_flight } => {
+            let http = reqwest::Client::builder()
+                .tcp_nodelay(true)
+                .build()
+                .context("rmcp: building the pooled reqwest client")?;
+            let config = StreamableHttpClientTransportConfig::with_uri(url)
+                .max_concurrent_requests(max_in_flight);
+            StreamableHttpClientTransport::with_client(http, config)
+        }
+    };
+    ().serve(transport).await.context("rmcp: connect")
+}
+
+async fn call(peer: Peer<RoleClient>) -> Result<Peer<RoleClient>, Error> {
+    let mut arguments = Map::new();
+    arguments.insert("message".to_owned(), Value::from("hi"));
+    let params = CallToolRequestParams::new(TOOL).with_arguments(arguments);
+    let result = peer.call_tool(params).await.context("rmcp: tools/call")?;
+    if result.is_error == Some(true) {
+        return Err(Error::msg("rmcp: the echo tool reported an error"));
+    }
+    Ok(peer)
+}
+
+async fn lifecycle(url: &str, setup: Setup) -> Result<(), Error> {
+    let service = connect(url, setup).await?;
+    service.cancel().await.context("rmcp: close")?;
+    Ok(())
+}
+
+/// One run of rmcp against `url`.
+pub(crate) async fn run(url: &str, config: &BenchConfig, setup: Setup) -> Result<Figures, Error> {
+    install_crypto_provider();
+    let service = connect(url, setup).await?;
+    let peer = service.peer().clone();
+    let (seq, peer) = measure::sequential(peer, config.calls, config.phase_limit, call).await?;
+    let workers = vec![peer; config.concurrency];
+    let concurrent =
+        measure::concurrent(workers, config.concurrent_calls, config.phase_limit, call).await?;
+    service.cancel().await.context("rmcp: close")?;
+
+    let connect_close_ms = measure::lifecycles(config.lifecycles, config.phase_limit, || {
+        lifecycle(url, setup)
+    })
+    .await?;
+    Ok(Figures {
+        sequential_calls_per_s: seq.calls_per_s,
+        concurrent_calls_per_s: concurrent,
+        p50_us: seq.p50_us,
+        p99_us: seq.p99_us,
+        connect_close_ms,
+    })
+}

@@ -1,0 +1,115 @@
+// The TypeScript SDK client for mcptool's side-by-side benchmark (crates/mcptool-bench).
+//
+// Runs the benchmark's three phases against --url and prints {"runs": [<figures>, ...]} on
+// stdout: sequential tools/call calls/s with p50/p99 latency, calls/s with --concurrency callers
+// sharing one client, and the median connect + initialize + close time. Every loop stops at its
+// count or at --time-limit seconds. The SDK comes from the folder named by MCPTOOL_PEERS_NODE
+// (.peers/node, installed by scripts/install-peers.sh).
+import path from "node:path";
+import { pathToFileURL } from "node:url";
+
+const peers = process.env.MCPTOOL_PEERS_NODE;
+if (!peers) {
+  console.error("ts_client: MCPTOOL_PEERS_NODE is not set");
+  process.exit(2);
+}
+const sdk = path.join(peers, "node_modules/@modelcontextprotocol/sdk/dist/esm");
+const { Client } = await import(pathToFileURL(path.join(sdk, "client/index.js")).href);
+const { StreamableHTTPClientTransport } = await import(
+  pathToFileURL(path.join(sdk, "client/streamableHttp.js")).href
+);
+
+function parseArgs(argv) {
+  const args = { calls: 2000, concurrency: 64, concurrentCalls: 20000, lifecycles: 200, runs: 5, timeLimit: 20 };
+  const names = {
+    "--url": "url",
+    "--calls": "calls",
+    "--concurrency": "concurrency",
+    "--concurrent-calls": "concurrentCalls",
+    "--lifecycles": "lifecycles",
+    "--runs": "runs",
+    "--time-limit": "timeLimit",
+  };
+  for (let i = 0; i < argv.length; i += 2) {
+    const key = names[argv[i]];
+    if (!key) throw new Error(`unknown argument ${argv[i]}`);
+    args[key] = key === "url" ? argv[i + 1] : Number(argv[i + 1]);
+  }
+  if (!args.url) throw new Error("--url is required");
+  return args;
+}
+
+const now = () => Number(process.hrtime.bigint()) / 1e3; // microseconds
+
+function percentile(sorted, q) {
+  if (sorted.length === 0) return 0;
+  const rank = Math.min(Math.max(Math.ceil(q * sorted.length), 1), sorted.length);
+  return sorted[rank - 1];
+}
+
+async function connect(url) {
+  const transport = new StreamableHTTPClientTransport(new URL(url));
+  const client = new Client({ name: "mcptool-bench-ts", version: "0" });
+  await client.connect(transport);
+  return { client, transport };
+}
+
+async function close({ client, transport }) {
+  await transport.terminateSession();
+  await client.close();
+}
+
+async function call(client) {
+  const result = await client.callTool({ name: "echo", arguments: { message: "hi" } });
+  if (result.isError) throw new Error("the echo tool reported an error");
+}
+
+async function oneRun(args) {
+  const limitUs = args.timeLimit * 1e6;
+  const session = await connect(args.url);
+  for (let i = 0; i < Math.floor(args.calls / 10); i++) await call(session.client);
+  const samples = [];
+  let start = now();
+  while (samples.length < args.calls && now() - start < limitUs) {
+    const t = now();
+    await call(session.client);
+    samples.push(now() - t);
+  }
+  const seqElapsed = now() - start;
+  samples.sort((a, b) => a - b);
+
+  let tickets = 0;
+  let done = 0;
+  start = now();
+  const worker = async () => {
+    while (tickets++ < args.concurrentCalls && now() - start < limitUs) {
+      await call(session.client);
+      done++;
+    }
+  };
+  await Promise.all(Array.from({ length: args.concurrency }, worker));
+  const concElapsed = now() - start;
+  await close(session);
+
+  await close(await connect(args.url)); // untimed warm-up round
+  const lifecycles = [];
+  start = now();
+  while (lifecycles.length < args.lifecycles && now() - start < limitUs) {
+    const t = now();
+    await close(await connect(args.url));
+    lifecycles.push((now() - t) / 1e3);
+  }
+  lifecycles.sort((a, b) => a - b);
+  return {
+    sequential_calls_per_s: samples.length / (seqElapsed / 1e6),
+    concurrent_calls_per_s: done / (concElapsed / 1e6),
+    p50_us: percentile(samples, 0.5),
+    p99_us: percentile(samples, 0.99),
+    connect_close_ms: percentile(lifecycles, 0.5),
+  };
+}
+
+const args = parseArgs(process.argv.slice(2));
+const runs = [];
+for (let r = 0; r < args.runs; r++) runs.push(await oneRun(args));
+process.stdout.write(JSON.stringify({ runs }) + "\n");
