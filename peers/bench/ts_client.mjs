@@ -8,6 +8,15 @@
 import path from "node:path";
 import { pathToFileURL } from "node:url";
 
+// The SDK adds an abort listener per request to one signal and node warns about it on every
+// call past 1500; say it once rather than flood stderr.
+let warned = false;
+process.removeAllListeners("warning");
+process.on("warning", (warning) => {
+  if (!warned) console.error(`ts_client: node warned (shown once): ${warning.message}`);
+  warned = true;
+});
+
 const peers = process.env.MCPTOOL_PEERS_NODE;
 if (!peers) {
   console.error("ts_client: MCPTOOL_PEERS_NODE is not set");
