@@ -10,6 +10,7 @@ use serde::{Deserialize, Serialize};
 use tokio::process::Command;
 
 use crate::error::{Context, Error, chain};
+use crate::measure::median;
 use crate::subjects::rmcp::install_crypto_provider;
 
 /// Set in a child's environment to the JSON of what it should measure.
@@ -43,6 +44,29 @@ pub struct MemoryFigures {
     pub fds_before: usize,
     /// Open file descriptors after them.
     pub fds_after: usize,
+}
+
+impl MemoryFigures {
+    /// Several children's figures as one: the median RSS per session at each count, and the
+    /// descriptor counts of the child that ended with the most open (a leak shows there).
+    pub(crate) fn combine(all: &[MemoryFigures]) -> MemoryFigures {
+        let mut rss = BTreeMap::new();
+        for count in all.iter().flat_map(|m| m.rss_per_idle_session_kib.keys()) {
+            let values = all
+                .iter()
+                .filter_map(|m| m.rss_per_idle_session_kib.get(count).copied());
+            rss.insert(*count, median(values));
+        }
+        let worst = all
+            .iter()
+            .max_by_key(|m| m.fds_after.saturating_sub(m.fds_before));
+        MemoryFigures {
+            rss_per_idle_session_kib: rss,
+            fd_lifecycles: worst.map_or(0, |m| m.fd_lifecycles),
+            fds_before: worst.map_or(0, |m| m.fds_before),
+            fds_after: worst.map_or(0, |m| m.fds_after),
+        }
+    }
 }
 
 /// Runs the memory child and exits the process when [`CHILD_ENV`] is set; returns otherwise.
@@ -223,4 +247,22 @@ fn open_fds() -> Result<usize, Error> {
     Ok(std::fs::read_dir("/proc/self/fd")
         .context("reading /proc/self/fd")?
         .count())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn combine_takes_median_rss_and_the_worst_descriptor_count() {
+        let one = |kib: f64, after: usize| MemoryFigures {
+            rss_per_idle_session_kib: BTreeMap::from([(100, kib)]),
+            fd_lifecycles: 10,
+            fds_before: 12,
+            fds_after: after,
+        };
+        let combined = MemoryFigures::combine(&[one(30.0, 12), one(10.0, 15), one(20.0, 12)]);
+        assert_eq!(combined.rss_per_idle_session_kib[&100], 20.0);
+        assert_eq!((combined.fds_before, combined.fds_after), (12, 15));
+    }
 }

@@ -39,6 +39,8 @@ pub struct ClientReport {
 pub struct Report {
     /// The server measured against.
     pub url: String,
+    /// Concurrent callers of the concurrent phase.
+    pub concurrency: usize,
     /// One entry per measured client, the floor first.
     pub clients: Vec<ClientReport>,
     /// Clients that were not measured, and why (not installed, or failed).
@@ -118,9 +120,11 @@ impl Report {
     pub fn to_markdown(&self) -> String {
         let mut out = String::new();
         let _ = writeln!(out, "server: {}\n", self.url);
-        out.push_str(
-            "| client | sequential calls/s | × floor | p50 µs | p99 µs | 64-way calls/s | × floor | connect+init+close ms | × floor |\n\
-             |---|---:|---:|---:|---:|---:|---:|---:|---:|\n",
+        let _ = writeln!(
+            out,
+            "| client | sequential calls/s | × floor | p50 µs | p99 µs | {}-way calls/s | × floor | connect+init+close ms | × floor |\n\
+             |---|---:|---:|---:|---:|---:|---:|---:|---:|",
+            self.concurrency
         );
         for c in &self.clients {
             let (m, r) = (&c.median, &c.ratios);

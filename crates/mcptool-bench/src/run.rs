@@ -8,7 +8,10 @@ use mcptool_server::{Server, ServerConfig};
 use crate::config::BenchConfig;
 use crate::error::{Context, Error, chain};
 use crate::measure::Figures;
-use crate::memory::{self, ChildClient};
+use crate::memory::{self, ChildClient, MemoryFigures};
+
+/// Memory children per client: each holds up to 10 000 sessions, so fewer than the runs.
+const MEMORY_RUNS: usize = 3;
 use crate::report::{ClientReport, Report};
 use crate::subjects::rmcp::Setup;
 use crate::subjects::script::Script;
@@ -86,6 +89,7 @@ async fn measure_all(url: &str, config: &BenchConfig, rivals: bool) -> Result<Re
     }
     let mut report = Report {
         url: url.to_owned(),
+        concurrency: config.concurrency,
         ..Report::default()
     };
     // Runs interleave the clients, so that a noisy neighbour hurts all of them alike.
@@ -155,28 +159,45 @@ async fn measure_memory(
     report: &mut Report,
 ) -> Result<(), Error> {
     let budget = config.phase_limit * 6 + Duration::from_secs(120);
-    eprintln!("memory: mcptool, {:?} idle sessions", config.sessions);
-    let figures = memory::measure(
-        url,
-        ChildClient::Mcptool,
-        &config.sessions,
-        config.fd_lifecycles,
-        budget,
-    )
-    .await?;
+    let runs = config.runs.clamp(1, MEMORY_RUNS);
+    let mut all = Vec::with_capacity(runs);
+    for round in 1..=runs {
+        eprintln!(
+            "memory run {round}/{runs}: mcptool, {:?} idle sessions",
+            config.sessions
+        );
+        all.push(
+            memory::measure(
+                url,
+                ChildClient::Mcptool,
+                &config.sessions,
+                config.fd_lifecycles,
+                budget,
+            )
+            .await?,
+        );
+    }
     if let Some(client) = report.clients.iter_mut().find(|c| c.name == "mcptool") {
-        client.memory = Some(figures);
+        client.memory = Some(MemoryFigures::combine(&all));
     }
     // rmcp connects slowly; its figure at the smallest count is enough for the comparison.
     if let (true, Some(&first)) = (rivals, config.sessions.first()) {
-        eprintln!("memory: rmcp, {first} idle sessions");
-        match memory::measure(url, ChildClient::Rmcp, &[first], 0, budget).await {
-            Ok(figures) => {
-                if let Some(client) = report.clients.iter_mut().find(|c| c.name == "rmcp") {
-                    client.memory = Some(figures);
+        let mut all = Vec::with_capacity(runs);
+        for round in 1..=runs {
+            eprintln!("memory run {round}/{runs}: rmcp, {first} idle sessions");
+            match memory::measure(url, ChildClient::Rmcp, &[first], 0, budget).await {
+                Ok(figures) => all.push(figures),
+                Err(err) => {
+                    eprintln!("FAILED rmcp memory: {}", chain(&err));
+                    break;
                 }
             }
-            Err(err) => eprintln!("FAILED rmcp memory: {}", chain(&err)),
+        }
+        if let (false, Some(client)) = (
+            all.is_empty(),
+            report.clients.iter_mut().find(|c| c.name == "rmcp"),
+        ) {
+            client.memory = Some(MemoryFigures::combine(&all));
         }
     }
     Ok(())
