@@ -16,18 +16,19 @@ use tokio::task::JoinHandle;
 
 use crate::error::{Context, Error};
 
-const ACCEPT_BOTH: HeaderValue = HeaderValue::from_static("application/json, text/event-stream");
-const JSON: HeaderValue = HeaderValue::from_static("application/json");
-const SESSION_ID: &str = "mcp-session-id";
-const PROTOCOL_VERSION: &str = "mcp-protocol-version";
+pub(crate) const ACCEPT_BOTH: HeaderValue =
+    HeaderValue::from_static("application/json, text/event-stream");
+pub(crate) const JSON: HeaderValue = HeaderValue::from_static("application/json");
+pub(crate) const SESSION_ID: &str = "mcp-session-id";
+pub(crate) const PROTOCOL_VERSION: &str = "mcp-protocol-version";
 /// Longest wait for one response: a stuck server fails the run instead of hanging it.
 const REQUEST_TIMEOUT: Duration = Duration::from_secs(30);
 
-const INITIALIZE: &str = concat!(
+pub(crate) const INITIALIZE: &str = concat!(
     r#"{"jsonrpc":"2.0","id":0,"method":"initialize","params":{"protocolVersion":"2025-11-25","#,
     r#""capabilities":{},"clientInfo":{"name":"mcptool-bench-floor","version":"0"}}}"#
 );
-const INITIALIZED: &str = r#"{"jsonrpc":"2.0","method":"notifications/initialized"}"#;
+pub(crate) const INITIALIZED: &str = r#"{"jsonrpc":"2.0","method":"notifications/initialized"}"#;
 
 /// Where the server listens: parsed once.
 #[derive(Debug)]
@@ -135,10 +136,9 @@ impl RawConn {
 
     /// One `tools/call` of `echo`; checks that a result came back.
     pub(crate) async fn call(&mut self, session: &RawSession, id: u64) -> Result<(), Error> {
-        let body = format!(
-            r#"{{"jsonrpc":"2.0","id":{id},"method":"tools/call","params":{{"name":"echo","arguments":{{"message":"hi"}}}}}}"#
-        );
-        let (status, _, body) = self.send(Method::POST, Some(session), body.into()).await?;
+        let (status, _, body) = self
+            .send(Method::POST, Some(session), call_body(id).into())
+            .await?;
         expect(status == StatusCode::OK, "floor: tools/call status", status)?;
         if !contains(&body, b"\"result\"") {
             return Err(Error::msg("floor: tools/call answered without a result"));
@@ -189,6 +189,13 @@ impl RawConn {
     }
 }
 
+/// The body of the `tools/call` request with id `id`.
+pub(crate) fn call_body(id: u64) -> String {
+    format!(
+        r#"{{"jsonrpc":"2.0","id":{id},"method":"tools/call","params":{{"name":"echo","arguments":{{"message":"hi"}}}}}}"#
+    )
+}
+
 /// The floor's connect + initialize + close: a fresh connection, the three requests, drop.
 pub(crate) async fn lifecycle(endpoint: &Arc<Endpoint>) -> Result<(), Error> {
     let mut conn = RawConn::open(endpoint).await?;
@@ -204,12 +211,12 @@ fn expect(ok: bool, step: &str, status: StatusCode) -> Result<(), Error> {
     }
 }
 
-fn contains(haystack: &[u8], needle: &[u8]) -> bool {
+pub(crate) fn contains(haystack: &[u8], needle: &[u8]) -> bool {
     haystack.windows(needle.len()).any(|w| w == needle)
 }
 
 /// The `protocolVersion` string of an initialize answer (JSON or SSE), found without parsing.
-fn protocol_version(body: &[u8]) -> Option<&str> {
+pub(crate) fn protocol_version(body: &[u8]) -> Option<&str> {
     const KEY: &[u8] = b"\"protocolVersion\":\"";
     let start = body.windows(KEY.len()).position(|w| w == KEY)? + KEY.len();
     let len = body[start..].iter().position(|&b| b == b'"')?;

@@ -15,12 +15,13 @@ const MEMORY_RUNS: usize = 3;
 use crate::report::{ClientReport, Report};
 use crate::subjects::rmcp::Setup;
 use crate::subjects::script::Script;
-use crate::subjects::{floor, mcptool, rmcp, script};
+use crate::subjects::{floor, mcptool, reqwest_raw, rmcp, script};
 
 /// A Rust client measured in this process.
 #[derive(Clone, Copy, Debug)]
 enum Subject {
     Floor,
+    ReqwestRaw,
     Mcptool,
     Rmcp(Setup),
 }
@@ -29,6 +30,7 @@ impl Subject {
     fn name(self) -> &'static str {
         match self {
             Subject::Floor => "floor",
+            Subject::ReqwestRaw => "reqwest_raw",
             Subject::Mcptool => "mcptool",
             Subject::Rmcp(Setup::Defaults) => "rmcp",
             Subject::Rmcp(Setup::Pooled { .. }) => "rmcp_pooled",
@@ -38,6 +40,7 @@ impl Subject {
     async fn run(self, url: &str, config: &BenchConfig) -> Result<Figures, Error> {
         match self {
             Subject::Floor => floor::run(url, config).await,
+            Subject::ReqwestRaw => reqwest_raw::run(url, config).await,
             Subject::Mcptool => mcptool::run(url, config).await,
             Subject::Rmcp(setup) => rmcp::run(url, config, setup).await,
         }
@@ -82,6 +85,7 @@ async fn run_async(config: &BenchConfig) -> Result<Report, Error> {
 async fn measure_all(url: &str, config: &BenchConfig, rivals: bool) -> Result<Report, Error> {
     let mut subjects = vec![Subject::Floor, Subject::Mcptool];
     if rivals {
+        subjects.insert(1, Subject::ReqwestRaw);
         subjects.push(Subject::Rmcp(Setup::Defaults));
         subjects.push(Subject::Rmcp(Setup::Pooled {
             max_in_flight: config.concurrency,
@@ -103,7 +107,7 @@ async fn measure_all(url: &str, config: &BenchConfig, rivals: bool) -> Result<Re
             eprintln!("run {round}/{}: {}", config.runs, subject.name());
             match subject.run(url, config).await {
                 Ok(figures) => runs[i].push(figures),
-                Err(err) if matches!(subject, Subject::Rmcp(_)) => {
+                Err(err) if matches!(subject, Subject::Rmcp(_) | Subject::ReqwestRaw) => {
                     eprintln!("FAILED {}: {}", subject.name(), chain(&err));
                     failed[i] = Some(format!("failed: {}", chain(&err)));
                 }

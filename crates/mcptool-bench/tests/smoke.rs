@@ -42,7 +42,13 @@ fn smoke_report_has_every_figure_for_floor_and_mcptool() {
     let json = report.to_json();
     check_client(&json, "floor");
     check_client(&json, "mcptool");
-    for rival in ["rmcp", "rmcp_pooled", "typescript_sdk", "python_sdk"] {
+    for rival in [
+        "reqwest_raw",
+        "rmcp",
+        "rmcp_pooled",
+        "typescript_sdk",
+        "python_sdk",
+    ] {
         let measured = json.get(rival).is_some();
         let skipped = report.skipped.iter().any(|(name, _)| name == rival);
         assert!(

@@ -3,6 +3,7 @@
 
 pub(crate) mod floor;
 pub(crate) mod mcptool;
+pub(crate) mod reqwest_raw;
 pub(crate) mod rmcp;
 pub(crate) mod script;
 
