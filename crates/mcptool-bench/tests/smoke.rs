@@ -77,8 +77,35 @@ fn smoke_report_has_every_figure_for_floor_and_mcptool() {
     );
 }
 
+/// The one test here, under the name libtest would give it.
+const NAME: &str = "smoke_report_has_every_figure_for_floor_and_mcptool";
+
+/// Speaks enough of libtest's command line for `cargo test` and cargo-nextest: `--list`
+/// (with `--ignored`: none here), a name filter, and the run itself.
 fn main() {
     mcptool_bench::run_child_if_requested();
+    let args: Vec<String> = std::env::args().skip(1).collect();
+    let flag = |f: &str| args.iter().any(|a| a == f);
+    if flag("--list") {
+        if !flag("--ignored") {
+            println!("{NAME}: test");
+        }
+        return;
+    }
+    let filters: Vec<&String> = args.iter().filter(|a| !a.starts_with('-')).collect();
+    let selected = filters.is_empty()
+        || filters.iter().any(|f| {
+            if flag("--exact") {
+                *f == NAME
+            } else {
+                NAME.contains(f.as_str())
+            }
+        });
+    if flag("--ignored") || !selected {
+        println!("test result: ok. 0 passed; 0 failed; 1 filtered out");
+        return;
+    }
     smoke_report_has_every_figure_for_floor_and_mcptool();
-    println!("test smoke_report_has_every_figure_for_floor_and_mcptool ... ok");
+    println!("test {NAME} ... ok");
+    println!("test result: ok. 1 passed; 0 failed");
 }
