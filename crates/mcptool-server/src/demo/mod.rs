@@ -65,7 +65,7 @@ pub(crate) async fn request(ctx: &CallCtx, method: &str, params: Value) -> Resul
         "ping" => Ok(json!({})),
         "tools/list" => {
             let extra = lock(&ctx.session.state).extra_tool;
-            paginate(&tools::definitions(extra), "tools", &params, page_size)
+            paginate(tools::definitions(extra), "tools", &params, page_size)
         }
         "tools/call" => tools::call(ctx, params).await,
         "prompts/list" => paginate(&prompts::definitions(), "prompts", &params, page_size),

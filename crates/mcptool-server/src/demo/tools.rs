@@ -25,7 +25,16 @@ fn tool(name: &str, description: &str, properties: Value, required: &[&str]) -> 
     tool
 }
 
-pub(super) fn definitions(extra: bool) -> Vec<Value> {
+/// The tool list, built once: with and without the toggled `extra` tool.
+static DEFINITIONS: std::sync::LazyLock<[Vec<Value>; 2]> =
+    std::sync::LazyLock::new(|| [build_definitions(false), build_definitions(true)]);
+
+/// The tools a session sees (`extra` when `toggle_tools` added it).
+pub(super) fn definitions(extra: bool) -> &'static [Value] {
+    &DEFINITIONS[usize::from(extra)]
+}
+
+fn build_definitions(extra: bool) -> Vec<Value> {
     let none = json!({});
     let mut add = tool(
         "add",

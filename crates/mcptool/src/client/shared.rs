@@ -95,7 +95,10 @@ pub(crate) struct Shared {
     pub(crate) offered_version: crate::protocol::ProtocolVersion,
     pending: Mutex<HashMap<RequestId, Pending>>,
     next_id: AtomicU64,
-    notifications: broadcast::Sender<ServerNotification>,
+    /// Made on the first subscription: a broadcast channel preallocates every slot, and most
+    /// sessions never subscribe (notifications with no subscriber are dropped either way).
+    notifications: std::sync::OnceLock<broadcast::Sender<ServerNotification>>,
+    notification_capacity: usize,
     /// Cancelled at close or drop: stops every background task and in-flight request.
     pub(crate) cancel: CancellationToken,
     pub(crate) tracker: TaskTracker,
@@ -136,7 +139,8 @@ impl Shared {
             offered_version,
             pending: Mutex::new(HashMap::new()),
             next_id: AtomicU64::new(0),
-            notifications: broadcast::channel(notification_capacity.max(1)).0,
+            notifications: std::sync::OnceLock::new(),
+            notification_capacity: notification_capacity.max(1),
             cancel: CancellationToken::new(),
             tracker: TaskTracker::new(),
             closed: AtomicBool::new(false),
@@ -170,7 +174,9 @@ impl Shared {
     }
 
     pub(crate) fn subscribe(&self) -> broadcast::Receiver<ServerNotification> {
-        self.notifications.subscribe()
+        self.notifications
+            .get_or_init(|| broadcast::channel(self.notification_capacity).0)
+            .subscribe()
     }
 
     pub(crate) fn register(&self, id: RequestId, pending: Pending) {
@@ -242,9 +248,9 @@ impl Shared {
                 if method == "notifications/progress" {
                     self.progress(params);
                 } else {
-                    let _ = self
-                        .notifications
-                        .send(ServerNotification { method, params });
+                    if let Some(subscribers) = self.notifications.get() {
+                        let _ = subscribers.send(ServerNotification { method, params });
+                    }
                 }
                 None
             }
