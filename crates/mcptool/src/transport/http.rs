@@ -278,16 +278,10 @@ impl HttpTransport {
     /// its `endpoint` event, and from then on POSTs there. Returns the open stream, which
     /// carries every answer. The endpoint must be on the server's own origin.
     pub(crate) async fn open_legacy(&self, wait: Duration) -> Result<SseStream, Error> {
-        let client = self.client()?;
         let (mut headers, _) = self.base_headers(ACCEPT_SSE).await?;
         headers.remove(MCP_SESSION_ID);
         headers.remove(MCP_PROTOCOL_VERSION);
-        let response = client
-            .get(self.url.clone())
-            .headers(headers)
-            .send()
-            .await
-            .map_err(|e| Error::from_reqwest("GET", e))?;
+        let response = self.send_get(headers).await?;
         if !response.status().is_success() || media_type(&response) != "text/event-stream" {
             return Err(Error::protocol(format!(
                 "server is neither Streamable HTTP nor HTTP+SSE (legacy GET answered {})",
@@ -325,21 +319,24 @@ impl HttpTransport {
         Ok(stream)
     }
 
+    async fn send_get(&self, headers: HeaderMap) -> Result<Response, Error> {
+        self.client()?
+            .get(self.url.clone())
+            .headers(headers)
+            .send()
+            .await
+            .map_err(|e| Error::from_reqwest("GET", e))
+    }
+
     /// Opens an SSE stream with GET: the standalone stream, or a resumption after `last_id`.
     pub(crate) async fn get(&self, last_id: Option<&str>) -> Result<GetOutcome, Error> {
-        let client = self.client()?;
         let (mut headers, had_session) = self.base_headers(ACCEPT_SSE).await?;
         if let Some(id) = last_id {
             let value = HeaderValue::from_str(id)
                 .map_err(|e| Error::protocol("server sent an unusable event id").with_source(e))?;
             headers.insert(LAST_EVENT_ID, value);
         }
-        let response = client
-            .get(self.url.clone())
-            .headers(headers)
-            .send()
-            .await
-            .map_err(|e| Error::from_reqwest("GET", e))?;
+        let response = self.send_get(headers).await?;
         match response.status() {
             StatusCode::METHOD_NOT_ALLOWED => return Ok(GetOutcome::NotAllowed),
             StatusCode::CONFLICT => return Ok(GetOutcome::Conflict),
