@@ -194,3 +194,48 @@ async fn the_rest_of_the_api_works_against_the_strict_server() {
     })
     .await;
 }
+
+#[tokio::test]
+async fn a_server_ping_on_a_call_stream_is_answered_with_an_empty_result() {
+    use support::scripted::{Action, Scripted, init_result, response, result, sse_head};
+    within(Duration::from_secs(30), async {
+        let server = Scripted::start(|req| match req.rpc_method().as_deref() {
+            Some("initialize") => Action::Respond(response(
+                200,
+                &[
+                    ("content-type", "application/json"),
+                    ("mcp-session-id", "s-ping"),
+                ],
+                &init_result(&req.rpc_id().expect("id"), "2025-11-25"),
+            )),
+            Some("tools/call") => {
+                let mut bytes = sse_head(&[]);
+                bytes.extend_from_slice(
+                    b"data: {\"jsonrpc\":\"2.0\",\"id\":\"srv-1\",\"method\":\"ping\"}\n\n",
+                );
+                let done = result(
+                    &req.rpc_id().expect("id"),
+                    &json!({"content": [{"type": "text", "text": "pong seen"}]}),
+                );
+                bytes.extend_from_slice(format!("data: {done}\n\n").as_bytes());
+                Action::RespondAndClose(bytes)
+            }
+            _ if req.method == "GET" => Action::Respond(response(405, &[], "")),
+            _ => Action::Respond(response(202, &[], "")),
+        })
+        .await;
+        let client = Client::connect(server.url()).await.expect("connect");
+        let answer = client.call_tool("x", json!({})).await.expect("call");
+        assert_eq!(answer.content[0].as_text(), Some("pong seen"));
+        let answered = support::eventually(Duration::from_secs(5), || {
+            server.seen().iter().any(|s| {
+                let body: Value = serde_json::from_str(&s.body).unwrap_or(Value::Null);
+                body["id"] == "srv-1" && body["result"] == json!({})
+            })
+        })
+        .await;
+        assert!(answered, "no ping answer among {:?}", server.seen());
+        client.close().await.expect("close");
+    })
+    .await;
+}
