@@ -1,6 +1,7 @@
 //! `mcptool serve`: run the strict reference server until Ctrl-C.
 
 use std::error::Error;
+use std::io::Write as _;
 use std::net::{IpAddr, SocketAddr};
 
 use mcptool_server::{Faults, ResponseMode, Server, ServerConfig};
@@ -66,12 +67,17 @@ pub(crate) fn run(args: &ServeArgs) -> Result<(), Box<dyn Error>> {
         .build()?;
     runtime.block_on(async {
         let server = Server::start(args.config()).await?;
-        println!("mcptool-server listening on {}", server.url());
+        // Whoever started us may stop reading stdout once it has the URL: a closed pipe must
+        // not take the server down (println! would panic on it).
+        let mut out = std::io::stdout().lock();
+        let _ = writeln!(out, "mcptool-server listening on {}", server.url());
         if args.stats {
-            println!("stats at http://{}/stats", server.addr());
+            let _ = writeln!(out, "stats at http://{}/stats", server.addr());
         }
+        let _ = out.flush();
+        drop(out);
         tokio::signal::ctrl_c().await?;
-        eprintln!("shutting down");
+        let _ = writeln!(std::io::stderr(), "shutting down");
         server.shutdown().await;
         Ok(())
     })
