@@ -36,6 +36,7 @@ mod transport;
 pub use client::{
     Client, ClientBuilder, CloseOutcome, DEFAULT_MAX_MESSAGE_BYTES, Handler, HandlerFuture,
     LegacyFallback, Progress, ReconnectPolicy, RequestOptions, ServerNotification,
+    StandaloneStream,
 };
 pub use error::{Deadline, Error, ErrorKind, Result};
 pub use tool::{

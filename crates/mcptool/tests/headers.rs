@@ -41,6 +41,7 @@ async fn static_bearer_and_provided_headers_are_on_every_request() {
             .bearer_token("s3cret-token")
             .header("x-team", "agents")
             .header_provider(provider)
+            .standalone_stream(true)
             .connect()
             .await
             .expect("connect");

@@ -393,7 +393,11 @@ async fn a_connect_that_never_completes_fails_with_the_connect_deadline() {
 async fn the_standalone_stream_is_reopened_after_the_server_ends_it() {
     within(Duration::from_secs(30), async {
         let server = start(ServerConfig::default().retry_ms(20)).await;
-        let client = Client::connect(server.url()).await.expect("connect");
+        let client = Client::builder(server.url())
+            .standalone_stream(true)
+            .connect()
+            .await
+            .expect("connect");
         wait_stats(&server, "the first GET stream", |s| s.live_get_streams == 1).await;
         // The server-side idle stream ends when the session's streams restart; a fresh GET
         // must follow without a 409.

@@ -6,10 +6,23 @@ mod support;
 use std::collections::HashSet;
 use std::time::Duration;
 
-use mcptool::{Client, CloseOutcome};
+use mcptool::{Client, CloseOutcome, StandaloneStream};
 use serde_json::json;
 use support::server::{start_default, wait_stats};
 use support::within;
+
+/// Both ways a client may run: with the standalone GET stream open for the whole session
+/// (where servers' one-stream-per-session rule bites), and the default, which opens it only
+/// when something listens.
+const MODES: [StandaloneStream; 2] = [StandaloneStream::Always, StandaloneStream::WhenNeeded];
+
+async fn connect(url: &str, mode: StandaloneStream) -> Client {
+    Client::builder(url)
+        .standalone_stream(mode)
+        .connect()
+        .await
+        .expect("connect")
+}
 
 fn text_of(result: &mcptool::protocol::CallToolResult) -> String {
     result.content[0]
@@ -21,10 +34,19 @@ fn text_of(result: &mcptool::protocol::CallToolResult) -> String {
 #[tokio::test]
 async fn two_sequential_clients_get_two_sessions_and_leave_nothing_open() {
     within(Duration::from_secs(30), async {
+        for mode in MODES {
+            two_sequential_clients(mode).await;
+        }
+    })
+    .await;
+}
+
+async fn two_sequential_clients(mode: StandaloneStream) {
+    {
         let server = start_default().await;
         let mut ids = Vec::new();
         for run in 0..2 {
-            let client = Client::connect(server.url()).await.expect("connect");
+            let client = connect(&server.url(), mode).await;
             let echoed = client
                 .call_tool("echo", json!({"message": format!("run {run}")}))
                 .await
@@ -46,14 +68,24 @@ async fn two_sequential_clients_get_two_sessions_and_leave_nothing_open() {
         assert_eq!(s.deletes, 2);
         assert_eq!(s.status_counts.get(&409), None, "no 409 expected: {s:#?}");
         assert_eq!(s.status_counts.get(&404), None, "no 404 expected: {s:#?}");
+        let streams = u64::from(mode == StandaloneStream::Always) * 2;
+        assert_eq!(s.get_streams_opened, streams, "{mode:?}");
         server.shutdown().await;
-    })
-    .await;
+    }
 }
 
 #[tokio::test]
 async fn a_thousand_lifecycles_leave_no_session_socket_or_descriptor_behind() {
-    within(Duration::from_secs(120), async {
+    within(Duration::from_secs(240), async {
+        for mode in MODES {
+            a_thousand_lifecycles(mode).await;
+        }
+    })
+    .await;
+}
+
+async fn a_thousand_lifecycles(mode: StandaloneStream) {
+    {
         let server = start_default().await;
         // Warm up once so lazily created process-wide state (TLS config, runtime) is counted.
         Client::connect(server.url())
@@ -69,7 +101,7 @@ async fn a_thousand_lifecycles_leave_no_session_socket_or_descriptor_behind() {
         let fds_before = support::open_fds();
         let runs = 1000;
         for _ in 0..runs {
-            let client = Client::connect(server.url()).await.expect("connect");
+            let client = connect(&server.url(), mode).await;
             client.ping().await.expect("ping");
             assert_eq!(client.close().await.expect("close"), CloseOutcome::Deleted);
         }
@@ -87,9 +119,9 @@ async fn a_thousand_lifecycles_leave_no_session_socket_or_descriptor_behind() {
             "file descriptors grew from {fds_before} to {}",
             support::open_fds()
         );
+        assert_eq!(s.status_counts.get(&409), None, "{mode:?}");
         server.shutdown().await;
-    })
-    .await;
+    }
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -101,7 +133,7 @@ async fn two_hundred_concurrent_clients_each_see_only_their_own_session() {
         for _ in 0..200 {
             let url = url.clone();
             tasks.push(tokio::spawn(async move {
-                let client = Client::connect(&url).await.expect("connect");
+                let client = connect(&url, StandaloneStream::Always).await;
                 let mine = client.session_id().expect("session").as_str().to_owned();
                 for _ in 0..50 {
                     let who = client.call_tool("whoami", json!({})).await.expect("whoami");
@@ -198,7 +230,11 @@ async fn close_is_idempotent_and_later_calls_fail_as_closed() {
 async fn dropping_without_close_releases_connections_but_sends_no_delete() {
     within(Duration::from_secs(30), async {
         let server = start_default().await;
-        let client = Client::connect(server.url()).await.expect("connect");
+        let client = Client::builder(server.url())
+            .standalone_stream(true)
+            .connect()
+            .await
+            .expect("connect");
         client.ping().await.expect("ping");
         wait_stats(&server, "the standalone stream", |s| {
             s.live_get_streams == 1
@@ -225,6 +261,7 @@ async fn terminate_on_close_off_sends_no_delete_yet_closes_streams_and_sockets()
         let server = start_default().await;
         let first = Client::builder(server.url())
             .terminate_on_close(false)
+            .standalone_stream(true)
             .connect()
             .await
             .expect("connect");
@@ -242,6 +279,7 @@ async fn terminate_on_close_off_sends_no_delete_yet_closes_streams_and_sockets()
         .await;
         let second = Client::builder(server.url())
             .terminate_on_close(false)
+            .standalone_stream(true)
             .connect()
             .await
             .expect("connect");

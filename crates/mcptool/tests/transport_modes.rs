@@ -54,7 +54,11 @@ async fn json_and_sse_responses_give_the_same_results() {
 async fn every_request_after_initialize_carries_session_and_protocol_version() {
     within(Duration::from_secs(30), async {
         let server = start_default().await;
-        let client = Client::connect(server.url()).await.expect("connect");
+        let client = Client::builder(server.url())
+            .standalone_stream(true)
+            .connect()
+            .await
+            .expect("connect");
         client
             .call_tool("echo", json!({"message": "x"}))
             .await
@@ -110,10 +114,14 @@ async fn get_answered_405_means_no_stream_and_no_retry() {
     within(Duration::from_secs(30), async {
         let server = start(ServerConfig::default().get_stream(false)).await;
         let client = Client::connect(server.url()).await.expect("connect");
+        // A subscriber asks for the stream; the server refuses it.
+        let _notes = client.notifications();
         wait_stats(&server, "the refused GET", |s| {
             s.status_counts.get(&405) == Some(&1)
         })
         .await;
+        // Another subscriber must not ask again.
+        let _more = client.notifications();
         tokio::time::sleep(Duration::from_millis(600)).await;
         client.ping().await.expect("ping");
         let s = server.stats().snapshot();
@@ -161,7 +169,11 @@ async fn a_409_on_the_standalone_stream_is_met_once_and_never_retried() {
             _ => Action::Respond(response(202, &[], "")),
         })
         .await;
-        let client = Client::connect(server.url()).await.expect("connect");
+        let client = Client::builder(server.url())
+            .standalone_stream(true)
+            .connect()
+            .await
+            .expect("connect");
         tokio::time::sleep(Duration::from_millis(1500)).await;
         client
             .ping()

@@ -7,7 +7,7 @@ use http::header::{AUTHORIZATION, HeaderMap, HeaderName, HeaderValue};
 use serde_json::{Value, json};
 
 use super::handlers::{Handler, Handlers};
-use super::shared::{LegacyFallback, ReconnectPolicy, Settings, Shared};
+use super::shared::{LegacyFallback, ReconnectPolicy, Settings, Shared, StandaloneStream};
 use super::{Client, ClientInner};
 use crate::error::Error;
 use crate::protocol::ProtocolVersion;
@@ -60,7 +60,7 @@ impl ClientBuilder {
                 request_timeout: DEFAULT_REQUEST_TIMEOUT,
                 initialize_timeout: Duration::from_secs(30),
                 close_timeout: Duration::from_secs(5),
-                standalone_stream: true,
+                standalone_stream: StandaloneStream::WhenNeeded,
                 terminate_on_close: true,
                 reconnect: ReconnectPolicy::Fail,
                 resume_attempts: 5,
@@ -155,9 +155,11 @@ impl ClientBuilder {
         self
     }
 
-    /// Whether to open the standalone GET stream for server-initiated messages. Default on.
-    pub fn standalone_stream(mut self, enabled: bool) -> ClientBuilder {
-        self.settings.standalone_stream = enabled;
+    /// When to open the standalone GET stream for server-initiated messages. Default
+    /// [`StandaloneStream::WhenNeeded`]; `true` means [`StandaloneStream::Always`] and `false`
+    /// [`StandaloneStream::Never`].
+    pub fn standalone_stream(mut self, mode: impl Into<StandaloneStream>) -> ClientBuilder {
+        self.settings.standalone_stream = mode.into();
         self
     }
 

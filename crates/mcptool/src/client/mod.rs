@@ -20,7 +20,7 @@ pub use builder::{ClientBuilder, DEFAULT_MAX_MESSAGE_BYTES};
 pub use handlers::{Handler, HandlerFuture};
 pub use lifecycle::CloseOutcome;
 pub use options::{Progress, RequestOptions};
-pub use shared::{LegacyFallback, ReconnectPolicy, ServerNotification};
+pub use shared::{LegacyFallback, ReconnectPolicy, ServerNotification, StandaloneStream};
 
 use crate::error::Error;
 use crate::protocol::{
@@ -126,9 +126,13 @@ impl Client {
     }
 
     /// Subscribes to the server's notifications (list changes, log messages...). Progress
-    /// notifications go to the request that asked for them instead.
+    /// notifications go to the request that asked for them instead. With the default
+    /// [`StandaloneStream::WhenNeeded`], the first subscription opens the standalone stream
+    /// that carries them (at once if the session is up, else right after `initialize`).
     pub fn notifications(&self) -> broadcast::Receiver<ServerNotification> {
-        self.shared().subscribe()
+        let receiver = self.shared().subscribe();
+        self.shared().standalone_stream_needed();
+        receiver
     }
 
     /// Sends any request and decodes its result.

@@ -191,7 +191,10 @@ impl Shared {
             })?;
         let answer = match response {
             // A request answered 202: the response will come on the standalone stream.
-            PostResponse::Accepted => rx.await.unwrap_or_else(|_| Err(Error::closed())),
+            PostResponse::Accepted => {
+                self.standalone_stream_needed();
+                rx.await.unwrap_or_else(|_| Err(Error::closed()))
+            }
             PostResponse::Json(bytes) => {
                 let messages = Incoming::parse_many(&bytes)
                     .map_err(|e| Error::protocol(format!("server sent invalid JSON-RPC: {e}")))?;

@@ -43,6 +43,38 @@ pub enum ReconnectPolicy {
     Reinitialize,
 }
 
+/// When a client opens the standalone GET stream, on which the server sends messages that
+/// belong to no request: notifications such as list changes and log messages, and its own
+/// requests (sampling, elicitation, roots, ping).
+///
+/// `true` converts to [`Always`](StandaloneStream::Always), `false` to
+/// [`Never`](StandaloneStream::Never).
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum StandaloneStream {
+    /// Open it once something could receive what it carries: a subscriber to
+    /// [`Client::notifications`](crate::Client::notifications) (before or after `initialize`),
+    /// a handler for server requests, or a request the server answered with 202 (its answer
+    /// can only come on that stream). A client that only calls tools keeps one connection
+    /// per caller and never meets the server's one-stream-per-session rule.
+    #[default]
+    WhenNeeded,
+    /// Open it right after `initialize`.
+    Always,
+    /// Never open it.
+    Never,
+}
+
+impl From<bool> for StandaloneStream {
+    fn from(enabled: bool) -> StandaloneStream {
+        if enabled {
+            StandaloneStream::Always
+        } else {
+            StandaloneStream::Never
+        }
+    }
+}
+
 /// Whether to fall back to the legacy HTTP+SSE transport (protocol 2024-11-05) when a server
 /// refuses the `initialize` POST with 400, 404 or 405.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
@@ -61,7 +93,7 @@ pub(crate) struct Settings {
     pub(crate) request_timeout: Duration,
     pub(crate) initialize_timeout: Duration,
     pub(crate) close_timeout: Duration,
-    pub(crate) standalone_stream: bool,
+    pub(crate) standalone_stream: StandaloneStream,
     pub(crate) terminate_on_close: bool,
     pub(crate) reconnect: ReconnectPolicy,
     pub(crate) resume_attempts: u32,
@@ -194,6 +226,11 @@ impl Shared {
 
     pub(crate) fn next_id(&self) -> RequestId {
         self.next_id.fetch_add(1, Ordering::Relaxed)
+    }
+
+    /// Whether anyone ever subscribed to notifications.
+    pub(crate) fn has_subscribers(&self) -> bool {
+        self.notifications.get().is_some()
     }
 
     pub(crate) fn subscribe(&self) -> broadcast::Receiver<ServerNotification> {

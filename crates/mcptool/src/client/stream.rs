@@ -10,7 +10,7 @@ use std::time::Duration;
 use tokio_util::sync::CancellationToken;
 
 use super::request::jittered;
-use super::shared::Shared;
+use super::shared::{Shared, StandaloneStream};
 use crate::protocol::Incoming;
 use crate::transport::GetOutcome;
 
@@ -18,20 +18,55 @@ use crate::transport::GetOutcome;
 const MAX_FAILURES: u32 = 5;
 
 impl Shared {
-    /// Starts the standalone stream task for the current session, replacing any earlier one.
+    /// Whether the stream should be open now: always, never, or once something could
+    /// receive what it carries.
+    fn wants_standalone_stream(&self) -> bool {
+        match self.settings.standalone_stream {
+            StandaloneStream::Always => true,
+            StandaloneStream::Never => false,
+            StandaloneStream::WhenNeeded => self.has_subscribers() || self.handlers.any(),
+        }
+    }
+
+    /// Starts the standalone stream task for a new session (after `initialize`), replacing
+    /// any earlier one, if the stream is wanted.
     pub(crate) fn start_standalone_stream(self: &Arc<Self>) {
-        if !self.settings.standalone_stream || self.transport.is_legacy() {
+        if self.wants_standalone_stream() {
+            self.spawn_standalone_stream(true);
+        }
+    }
+
+    /// Something now needs the stream (a subscriber, a request answered with 202): starts it
+    /// for the current session unless it was started already or the session is not up. A
+    /// stream that ended for good (405, 409, failures) is not started again.
+    pub(crate) fn standalone_stream_needed(self: &Arc<Self>) {
+        if self.settings.standalone_stream == StandaloneStream::WhenNeeded
+            && self.generation() > 0
+            && !self.is_expired()
+            && !self.closed.load(std::sync::atomic::Ordering::Acquire)
+        {
+            self.spawn_standalone_stream(false);
+        }
+    }
+
+    fn spawn_standalone_stream(self: &Arc<Self>, replace: bool) {
+        if self.transport.is_legacy() {
             return;
         }
-        let stop = self.cancel.child_token();
-        if let Some(previous) = self
-            .stream_stop
-            .lock()
-            .unwrap_or_else(std::sync::PoisonError::into_inner)
-            .replace(stop.clone())
-        {
-            previous.cancel();
-        }
+        let stop = {
+            let mut current = self
+                .stream_stop
+                .lock()
+                .unwrap_or_else(std::sync::PoisonError::into_inner);
+            if current.is_some() && !replace {
+                return;
+            }
+            let stop = self.cancel.child_token();
+            if let Some(previous) = current.replace(stop.clone()) {
+                previous.cancel();
+            }
+            stop
+        };
         let shared = Arc::clone(self);
         self.tracker
             .spawn(async move { shared.run_standalone_stream(stop).await });
