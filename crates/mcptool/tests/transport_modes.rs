@@ -184,3 +184,35 @@ async fn a_409_on_the_standalone_stream_is_met_once_and_never_retried() {
     })
     .await;
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_session_with_sequential_calls_keeps_to_about_one_connection() {
+    within(Duration::from_secs(60), async {
+        for mode in [ResponseMode::Sse, ResponseMode::Json] {
+            let server = start(ServerConfig::default().response_mode(mode)).await;
+            let sessions = 50;
+            for _ in 0..sessions {
+                let client = Client::connect(server.url()).await.expect("connect");
+                for _ in 0..3 {
+                    client
+                        .call_tool("echo", json!({"message": "x"}))
+                        .await
+                        .expect("echo");
+                }
+                client.close().await.expect("close");
+            }
+            let s = wait_stats(&server, "connections closed", |s| s.open_connections == 0).await;
+            // Each session's five requests (initialize, initialized, three calls) and its DELETE
+            // go over one connection, unless the pool's hand-back of a finished connection loses
+            // a race with the next request. A client that drops each answer's stream before
+            // its end closes that connection instead: about two per session.
+            assert!(
+                s.total_connections <= sessions * 3 / 2,
+                "{mode:?}: {} connections for {sessions} sessions",
+                s.total_connections
+            );
+            server.shutdown().await;
+        }
+    })
+    .await;
+}

@@ -307,9 +307,11 @@ impl Shared {
                         Error::protocol(format!("server sent invalid JSON-RPC on SSE: {e}"))
                     })?;
                     if let Some(error) = self.dispatch(message) {
+                        stream.finish(FINISH_GRACE).await;
                         return Err(Error::rpc(error));
                     }
                     if let Ok(answer) = rx.try_recv() {
+                        stream.finish(FINISH_GRACE).await;
                         return answer;
                     }
                 }
@@ -339,6 +341,10 @@ impl Shared {
         }
     }
 }
+
+/// How long a request waits, after its answer, for the server to end the response stream (which
+/// it should do at once) so that the connection can be reused rather than closed.
+const FINISH_GRACE: Duration = Duration::from_millis(5);
 
 /// The longest wait between two resumption attempts, whatever `retry` and backoff say.
 const MAX_RESUME_WAIT: Duration = Duration::from_secs(5);

@@ -514,6 +514,21 @@ impl SseStream {
         }
     }
 
+    /// After the answer has arrived: waits up to `grace` for the server to end the stream, as
+    /// the spec says it should, so that the connection goes back to the pool instead of being
+    /// closed with the unfinished body. Anything else still on the stream is dropped.
+    pub(crate) async fn finish(mut self, grace: Duration) {
+        let ended = self.done
+            || tokio::time::timeout(grace, async {
+                while let Ok(Some(_)) = self.response.chunk().await {}
+            })
+            .await
+            .is_ok();
+        if !ended {
+            tracing::debug!("response stream still open after its answer; closing it");
+        }
+    }
+
     /// The id of the last event received (priming events included), for resumption.
     pub(crate) fn last_event_id(&self) -> Option<&str> {
         self.decoder.last_event_id()
