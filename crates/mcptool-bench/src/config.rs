@@ -30,9 +30,19 @@ pub struct BenchConfig {
     pub rivals: bool,
     /// The repository root, where `peers/bench/` and `.peers/` live.
     pub repo_root: PathBuf,
+    /// Measure only these clients (by their report names); empty measures all. The floor is
+    /// always measured: every ratio is taken against it.
+    pub only: Vec<String>,
+    /// Measure memory (RSS per idle session, descriptors after lifecycles) in child processes.
+    pub memory: bool,
 }
 
 impl BenchConfig {
+    /// Whether the client named `name` is to be measured.
+    pub fn wants(&self, name: &str) -> bool {
+        name == "floor" || self.only.is_empty() || self.only.iter().any(|n| n == name)
+    }
+
     /// The published benchmark: 2 000 sequential calls, 64 callers, 5 runs, 1 000 and 10 000
     /// idle sessions, 10 000 lifecycles for the descriptor count.
     pub fn full() -> BenchConfig {
@@ -48,6 +58,8 @@ impl BenchConfig {
             phase_limit: Duration::from_secs(20),
             rivals: true,
             repo_root: default_repo_root(),
+            only: Vec::new(),
+            memory: true,
         }
     }
 

@@ -22,7 +22,7 @@ pub struct Ratios {
 /// Everything measured about one client.
 #[derive(Clone, Debug)]
 pub struct ClientReport {
-    /// `floor`, `reqwest_raw`, `mcptool`, `rmcp`, `rmcp_pooled`, `typescript_sdk` or `python_sdk`.
+    /// `floor`, `reqwest_raw`, `hyper_pooled`, `mcptool`, `rmcp`, `rmcp_pooled`, `typescript_sdk` or `python_sdk`.
     pub name: String,
     /// The figures of every run, in order.
     pub runs: Vec<Figures>,

@@ -13,15 +13,17 @@ use crate::memory::{self, ChildClient, MemoryFigures};
 /// Memory children per client: each holds up to 10 000 sessions, so fewer than the runs.
 const MEMORY_RUNS: usize = 3;
 use crate::report::{ClientReport, Report};
+use crate::subjects::pooled::{self, HyperUtil, Pool, Reqwest};
 use crate::subjects::rmcp::Setup;
 use crate::subjects::script::Script;
-use crate::subjects::{floor, mcptool, reqwest_raw, rmcp, script};
+use crate::subjects::{floor, mcptool, rmcp, script};
 
 /// A Rust client measured in this process.
 #[derive(Clone, Copy, Debug)]
 enum Subject {
     Floor,
     ReqwestRaw,
+    HyperPooled,
     Mcptool,
     Rmcp(Setup),
 }
@@ -30,7 +32,8 @@ impl Subject {
     fn name(self) -> &'static str {
         match self {
             Subject::Floor => "floor",
-            Subject::ReqwestRaw => "reqwest_raw",
+            Subject::ReqwestRaw => Reqwest::NAME,
+            Subject::HyperPooled => HyperUtil::NAME,
             Subject::Mcptool => "mcptool",
             Subject::Rmcp(Setup::Defaults) => "rmcp",
             Subject::Rmcp(Setup::Pooled { .. }) => "rmcp_pooled",
@@ -40,7 +43,8 @@ impl Subject {
     async fn run(self, url: &str, config: &BenchConfig) -> Result<Figures, Error> {
         match self {
             Subject::Floor => floor::run(url, config).await,
-            Subject::ReqwestRaw => reqwest_raw::run(url, config).await,
+            Subject::ReqwestRaw => pooled::run::<Reqwest>(url, config).await,
+            Subject::HyperPooled => pooled::run::<HyperUtil>(url, config).await,
             Subject::Mcptool => mcptool::run(url, config).await,
             Subject::Rmcp(setup) => rmcp::run(url, config, setup).await,
         }
@@ -86,11 +90,13 @@ async fn measure_all(url: &str, config: &BenchConfig, rivals: bool) -> Result<Re
     let mut subjects = vec![Subject::Floor, Subject::Mcptool];
     if rivals {
         subjects.insert(1, Subject::ReqwestRaw);
+        subjects.insert(2, Subject::HyperPooled);
         subjects.push(Subject::Rmcp(Setup::Defaults));
         subjects.push(Subject::Rmcp(Setup::Pooled {
             max_in_flight: config.concurrency,
         }));
     }
+    subjects.retain(|s| config.wants(s.name()));
     let mut report = Report {
         url: url.to_owned(),
         concurrency: config.concurrency,
@@ -107,7 +113,12 @@ async fn measure_all(url: &str, config: &BenchConfig, rivals: bool) -> Result<Re
             eprintln!("run {round}/{}: {}", config.runs, subject.name());
             match subject.run(url, config).await {
                 Ok(figures) => runs[i].push(figures),
-                Err(err) if matches!(subject, Subject::Rmcp(_) | Subject::ReqwestRaw) => {
+                Err(err)
+                    if matches!(
+                        subject,
+                        Subject::Rmcp(_) | Subject::ReqwestRaw | Subject::HyperPooled
+                    ) =>
+                {
                     eprintln!("FAILED {}: {}", subject.name(), chain(&err));
                     failed[i] = Some(format!("failed: {}", chain(&err)));
                 }
@@ -129,6 +140,9 @@ async fn measure_all(url: &str, config: &BenchConfig, rivals: bool) -> Result<Re
             ("typescript_sdk", Script::TypeScript),
             ("python_sdk", Script::Python),
         ] {
+            if !config.wants(name) {
+                continue;
+            }
             match measure_script(which, url, config).await {
                 Ok(figures) => report
                     .clients
@@ -140,7 +154,9 @@ async fn measure_all(url: &str, config: &BenchConfig, rivals: bool) -> Result<Re
             }
         }
     }
-    measure_memory(url, config, rivals, &mut report).await?;
+    if config.memory {
+        measure_memory(url, config, rivals, &mut report).await?;
+    }
     Ok(report)
 }
 
@@ -185,7 +201,7 @@ async fn measure_memory(
         client.memory = Some(MemoryFigures::combine(&all));
     }
     // rmcp connects slowly; its figure at the smallest count is enough for the comparison.
-    if let (true, Some(&first)) = (rivals, config.sessions.first()) {
+    if let (true, Some(&first)) = (rivals && config.wants("rmcp"), config.sessions.first()) {
         let mut all = Vec::with_capacity(runs);
         for round in 1..=runs {
             eprintln!("memory run {round}/{runs}: rmcp, {first} idle sessions");

@@ -31,6 +31,13 @@ pub(crate) struct BenchArgs {
     /// A short run (a few hundred calls, 100 sessions) that proves everything works.
     #[arg(long)]
     smoke: bool,
+    /// Measure only these clients, comma-separated (floor, reqwest_raw, hyper_pooled, mcptool,
+    /// rmcp, rmcp_pooled, typescript_sdk, python_sdk); the floor is always measured.
+    #[arg(long, value_name = "NAMES", value_delimiter = ',')]
+    clients: Vec<String>,
+    /// Skip the memory figures (RSS per idle session, descriptors after lifecycles).
+    #[arg(long)]
+    no_memory: bool,
 }
 
 /// Runs the benchmark and prints its table, or with `--json` one object keyed by client.
@@ -43,6 +50,8 @@ pub(crate) fn run(common: &Common, args: &BenchArgs) -> CliResult {
     };
     config.url.clone_from(&common.url);
     config.rivals = !args.no_rivals;
+    config.only.clone_from(&args.clients);
+    config.memory = !args.no_memory;
     if let Some(calls) = args.calls {
         config.calls = calls.max(1);
     }

@@ -3,7 +3,7 @@
 
 pub(crate) mod floor;
 pub(crate) mod mcptool;
-pub(crate) mod reqwest_raw;
+pub(crate) mod pooled;
 pub(crate) mod rmcp;
 pub(crate) mod script;
 
