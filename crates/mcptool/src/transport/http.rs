@@ -518,12 +518,19 @@ impl SseStream {
     /// the spec says it should, so that the connection goes back to the pool instead of being
     /// closed with the unfinished body. Anything else still on the stream is dropped.
     pub(crate) async fn finish(mut self, grace: Duration) {
-        let ended = self.done
-            || tokio::time::timeout(grace, async {
-                while let Ok(Some(_)) = self.response.chunk().await {}
-            })
-            .await
-            .is_ok();
+        // What has already arrived is taken without a timer.
+        let mut ended = self.done;
+        while !ended {
+            match futures_util::FutureExt::now_or_never(self.response.chunk()) {
+                Some(Ok(Some(_))) => {}
+                Some(_) => ended = true,
+                None => break,
+            }
+        }
+        if !ended {
+            let rest = async { while let Ok(Some(_)) = self.response.chunk().await {} };
+            ended = tokio::time::timeout(grace, rest).await.is_ok();
+        }
         if !ended {
             tracing::debug!("response stream still open after its answer; closing it");
         }
