@@ -96,3 +96,36 @@ async fn invokes_racing_refreshes_neither_deadlock_nor_fail() {
     })
     .await;
 }
+
+#[tokio::test]
+async fn a_tool_opens_the_standalone_stream_only_for_lists_the_server_says_change() {
+    within(Duration::from_secs(30), async {
+        let server = start_default().await;
+        // The strict server announces tools.listChanged, not prompts.listChanged.
+        let prompts_only = McpStreamableHttpTool::builder("prompts", server.url())
+            .load_tools(false)
+            .load_prompts(true)
+            .build()
+            .expect("build");
+        prompts_only.connect().await.expect("connect");
+        assert!(prompts_only.function("greeting").is_some());
+        prompts_only.close().await.expect("close");
+        let s = support::server::wait_stats(&server, "sockets closed", |s| s.open_connections == 0)
+            .await;
+        assert_eq!(s.get_streams_opened, 0, "nothing to follow, yet a stream");
+
+        let tools = McpStreamableHttpTool::builder("tools", server.url())
+            .build()
+            .expect("build");
+        tools.connect().await.expect("connect");
+        support::server::wait_stats(&server, "the GET stream", |s| s.live_get_streams == 1).await;
+        tools.close().await.expect("close");
+        let s = support::server::wait_stats(&server, "stream closed", |s| {
+            s.live_get_streams == 0 && s.open_connections == 0
+        })
+        .await;
+        assert_eq!(s.get_streams_opened, 1);
+        server.shutdown().await;
+    })
+    .await;
+}

@@ -194,14 +194,19 @@ impl McpStreamableHttpTool {
         }
         let config = &self.inner.config;
         let client = config.client_builder().build()?;
-        let notifications = client.notifications();
         let loaded = async {
-            client.initialize().await?;
-            refresh::load(&client, config).await
+            let server = client.initialize().await?;
+            // Subscribing opens the standalone stream: only for lists the server says change,
+            // and before they are loaded, so that no change after the load goes unseen.
+            let notifications = refresh::follows_changes(&server.capabilities, config)
+                .then(|| client.notifications());
+            refresh::load(&client, config)
+                .await
+                .map(|catalog| (catalog, notifications))
         }
         .await;
-        let catalog = match loaded {
-            Ok(catalog) => catalog,
+        let (catalog, notifications) = match loaded {
+            Ok(loaded) => loaded,
             Err(e) => {
                 if let Err(close) = client.close().await {
                     tracing::debug!(error = %close, "closing after a failed connect failed too");
@@ -211,7 +216,7 @@ impl McpStreamableHttpTool {
         };
         self.inner.catalog.replace(catalog, true);
         let stop = CancellationToken::new();
-        let refresh = (config.load_tools || config.load_prompts).then(|| {
+        let refresh = notifications.map(|notifications| {
             tokio::spawn(refresh::run(
                 client.clone(),
                 Arc::clone(config),

@@ -53,6 +53,12 @@ fn is_list_change(notification: &ServerNotification) -> bool {
 
 /// Reloads the functions after every list change until `stop` is cancelled or the client's
 /// notifications end. Changes that arrive together are folded into one reload.
+/// Whether the server announces changes (`listChanged`) to a list this tool loads.
+pub(crate) fn follows_changes(capabilities: &serde_json::Value, config: &ToolConfig) -> bool {
+    let announces = |list: &str| capabilities[list]["listChanged"] == serde_json::Value::Bool(true);
+    (config.load_tools && announces("tools")) || (config.load_prompts && announces("prompts"))
+}
+
 pub(crate) async fn run(
     client: Client,
     config: Arc<ToolConfig>,
