@@ -71,7 +71,7 @@ impl Deadline {
     }
 }
 
-type BoxError = Box<dyn std::error::Error + Send + Sync>;
+pub(crate) type BoxError = Box<dyn std::error::Error + Send + Sync>;
 
 /// The error of every fallible operation in this crate.
 ///

@@ -2,10 +2,11 @@ use std::sync::{PoisonError, RwLock};
 use std::time::Duration;
 
 use bytes::Bytes;
-use http::StatusCode;
 use http::header::{ACCEPT, CONTENT_TYPE, HeaderMap, HeaderName, HeaderValue};
-use reqwest::{Response, Url};
+use http::{Method, StatusCode};
+use reqwest::Url;
 
+use super::backend::{Pool, Response, Target};
 use super::headers::HeaderProvider;
 use super::session::SessionId;
 use super::sse::{SseDecoder, SseEvent};
@@ -42,17 +43,17 @@ struct SessionState {
 }
 
 /// The HTTP side of one client: its URL, its (owned or lent) connection pool and the session
-/// headers. Dropping the last clone of an owned `reqwest::Client` closes its sockets; that is
-/// what [`HttpTransport::release`] does.
+/// headers. Dropping the last clone of an owned pool closes its sockets; that is what
+/// [`HttpTransport::release`] does.
 #[derive(Debug)]
 pub(crate) struct HttpTransport {
-    url: Url,
-    http: RwLock<Option<reqwest::Client>>,
+    target: Target,
+    http: RwLock<Option<Pool>>,
     session: RwLock<SessionState>,
     config: HttpConfig,
     owned: bool,
     /// Set when the server speaks the legacy HTTP+SSE transport (2024-11-05): where to POST.
-    legacy_endpoint: std::sync::OnceLock<Url>,
+    legacy_endpoint: std::sync::OnceLock<Target>,
 }
 
 /// What a POST produced.
@@ -99,11 +100,11 @@ impl HttpTransport {
             ));
         }
         let (client, owned) = match &config.lent_client {
-            Some(lent) => (lent.clone(), false),
-            None => (build_owned_client(&config)?, true),
+            Some(lent) => (Pool::Lent(lent.clone()), false),
+            None => (Pool::owned(config.connect_timeout)?, true),
         };
         Ok(HttpTransport {
-            url,
+            target: Target::new(url)?,
             http: RwLock::new(Some(client)),
             session: RwLock::new(SessionState::default()),
             config,
@@ -113,7 +114,7 @@ impl HttpTransport {
     }
 
     pub(crate) fn url(&self) -> &Url {
-        &self.url
+        &self.target.url
     }
 
     /// Whether the HTTP client is ours to close.
@@ -130,7 +131,7 @@ impl HttpTransport {
             .take();
     }
 
-    fn client(&self) -> Result<reqwest::Client, Error> {
+    fn client(&self) -> Result<Pool, Error> {
         self.http
             .read()
             .unwrap_or_else(PoisonError::into_inner)
@@ -206,14 +207,10 @@ impl HttpTransport {
                 headers.insert(k, v.clone());
             }
         }
-        let target = self.legacy_endpoint.get().unwrap_or(&self.url);
+        let target = self.legacy_endpoint.get().unwrap_or(&self.target);
         let response = client
-            .post(target.clone())
-            .headers(headers)
-            .body(body)
-            .send()
-            .await
-            .map_err(|e| Error::from_reqwest("POST", e))?;
+            .send(Method::POST, target, headers, Bytes::from(body), "POST")
+            .await?;
         let status = response.status();
         if self.is_legacy() {
             // HTTP+SSE: every answer comes on the event stream; the POST is only accepted.
@@ -307,25 +304,22 @@ impl HttpTransport {
         })
         .await
         .map_err(|_| Error::timeout(Deadline::Initialize))??;
-        let url = self.url.join(endpoint.trim()).map_err(|e| {
+        let url = self.target.url.join(endpoint.trim()).map_err(|e| {
             Error::protocol("server sent an unusable legacy endpoint").with_source(e)
         })?;
-        if url.origin() != self.url.origin() {
+        if url.origin() != self.target.url.origin() {
             return Err(Error::protocol(
                 "server's legacy endpoint is on another origin; refusing to send our headers there",
             ));
         }
-        let _ = self.legacy_endpoint.set(url);
+        let _ = self.legacy_endpoint.set(Target::new(url)?);
         Ok(stream)
     }
 
     async fn send_get(&self, headers: HeaderMap) -> Result<Response, Error> {
         self.client()?
-            .get(self.url.clone())
-            .headers(headers)
-            .send()
+            .send(Method::GET, &self.target, headers, Bytes::new(), "GET")
             .await
-            .map_err(|e| Error::from_reqwest("GET", e))
     }
 
     /// Opens an SSE stream with GET: the standalone stream, or a resumption after `last_id`.
@@ -358,11 +352,14 @@ impl HttpTransport {
         let client = self.client()?;
         let (headers, had_session) = self.base_headers(ACCEPT_BOTH).await?;
         let response = client
-            .delete(self.url.clone())
-            .headers(headers)
-            .send()
-            .await
-            .map_err(|e| Error::from_reqwest("DELETE", e))?;
+            .send(
+                Method::DELETE,
+                &self.target,
+                headers,
+                Bytes::new(),
+                "DELETE",
+            )
+            .await?;
         match response.status() {
             StatusCode::METHOD_NOT_ALLOWED => Ok(DeleteOutcome::NotAllowed),
             s if s.is_success() => {
@@ -416,15 +413,6 @@ pub fn http_client_builder() -> Result<reqwest::ClientBuilder, Error> {
         .tcp_nodelay(true)
         .redirect(reqwest::redirect::Policy::none())
         .http1_only())
-}
-
-fn build_owned_client(config: &HttpConfig) -> Result<reqwest::Client, Error> {
-    http_client_builder()?
-        .connect_timeout(config.connect_timeout)
-        .pool_idle_timeout(Duration::from_secs(90))
-        .no_proxy()
-        .build()
-        .map_err(|e| Error::config("cannot build the HTTP client").with_source(e))
 }
 
 fn media_type(response: &Response) -> String {

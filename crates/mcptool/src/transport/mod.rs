@@ -3,6 +3,7 @@
 //! The transport knows HTTP, SSE and the session headers; it knows nothing of request ids or
 //! what the messages mean (that is `client`).
 
+mod backend;
 mod headers;
 mod http;
 mod session;
