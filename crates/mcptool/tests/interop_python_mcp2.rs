@@ -4,6 +4,7 @@
 //! Quirks handled here: error bodies carry `"id": null`; a 400 carries a fresh
 //! `mcp-session-id` header.
 
+#[macro_use]
 #[path = "support/python_checks.rs"]
 mod python_checks;
 mod support;
@@ -20,45 +21,8 @@ async fn mcp2(mode: PyMode) -> Option<PeerProcess> {
     peers::start(Peer::PythonMcp2(mode)).await
 }
 
-macro_rules! in_every_mode {
-    ($($name:ident => |$peer:ident| $body:expr;)*) => {
-        mod sse {
-            use super::*;
-            $(#[tokio::test]
-            async fn $name() {
-                within(LIMIT, async {
-                    let Some(mut $peer) = mcp2(PyMode::Sse).await else { return };
-                    $body;
-                    $peer.assert_alive();
-                }).await;
-            })*
-        }
-        mod json_response {
-            use super::*;
-            $(#[tokio::test]
-            async fn $name() {
-                within(LIMIT, async {
-                    let Some(mut $peer) = mcp2(PyMode::Json).await else { return };
-                    $body;
-                    $peer.assert_alive();
-                }).await;
-            })*
-        }
-        mod resumable {
-            use super::*;
-            $(#[tokio::test]
-            async fn $name() {
-                within(LIMIT, async {
-                    let Some(mut $peer) = mcp2(PyMode::SseResumable).await else { return };
-                    $body;
-                    $peer.assert_alive();
-                }).await;
-            })*
-        }
-    };
-}
-
-in_every_mode! {
+in_every_python_mode! {
+    mcp2;
     lists_tools_with_normalised_schemas => |peer| python_checks::lists_tools(&peer).await;
     calls_tools_with_text_image_and_structured_results => |peer| python_checks::calls_tools(&peer).await;
     gets_prompts_and_reads_resources => |peer| {

@@ -10,6 +10,30 @@ use serde_json::{Map, Value, json};
 
 use crate::support::peers::{self, PeerProcess};
 
+/// One test per check and per response mode of a Python peer (SSE, JSON, SSE with an event
+/// store), each under the file's `LIMIT`, with the peer started by `$start(mode)` and checked
+/// to be still alive afterwards. Used by `interop_python_mcp1.rs` and `interop_python_mcp2.rs`.
+macro_rules! in_every_python_mode {
+    (@mode $module:ident, $mode:expr, $start:path; $($name:ident => |$peer:ident| $body:expr;)*) => {
+        mod $module {
+            use super::*;
+            $(#[tokio::test]
+            async fn $name() {
+                within(LIMIT, async {
+                    let Some(mut $peer) = $start($mode).await else { return };
+                    $body;
+                    $peer.assert_alive();
+                }).await;
+            })*
+        }
+    };
+    ($start:path; $($name:ident => |$peer:ident| $body:expr;)*) => {
+        in_every_python_mode!(@mode sse, PyMode::Sse, $start; $($name => |$peer| $body;)*);
+        in_every_python_mode!(@mode json_response, PyMode::Json, $start; $($name => |$peer| $body;)*);
+        in_every_python_mode!(@mode resumable, PyMode::SseResumable, $start; $($name => |$peer| $body;)*);
+    };
+}
+
 fn texts(content: &[Content]) -> Vec<&str> {
     content.iter().filter_map(Content::as_text).collect()
 }
