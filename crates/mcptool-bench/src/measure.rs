@@ -36,6 +36,19 @@ pub(crate) struct Sequential {
     pub(crate) p99_us: f64,
 }
 
+impl Figures {
+    /// One run's figures from its three phases.
+    pub(crate) fn of_phases(seq: &Sequential, concurrent: f64, connect_close_ms: f64) -> Figures {
+        Figures {
+            sequential_calls_per_s: seq.calls_per_s,
+            concurrent_calls_per_s: concurrent,
+            p50_us: seq.p50_us,
+            p99_us: seq.p99_us,
+            connect_close_ms,
+        }
+    }
+}
+
 /// Makes `calls` calls one after another (after `calls / 10` untimed warm-up calls).
 pub(crate) async fn sequential<W, F, Fut>(
     mut worker: W,

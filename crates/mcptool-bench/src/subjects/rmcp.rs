@@ -79,11 +79,5 @@ pub(crate) async fn run(url: &str, config: &BenchConfig, setup: Setup) -> Result
         lifecycle(url, setup)
     })
     .await?;
-    Ok(Figures {
-        sequential_calls_per_s: seq.calls_per_s,
-        concurrent_calls_per_s: concurrent,
-        p50_us: seq.p50_us,
-        p99_us: seq.p99_us,
-        connect_close_ms,
-    })
+    Ok(Figures::of_phases(&seq, concurrent, connect_close_ms))
 }
