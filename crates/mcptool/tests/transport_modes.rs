@@ -185,7 +185,10 @@ async fn a_409_on_the_standalone_stream_is_met_once_and_never_retried() {
     .await;
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+// A current-thread runtime: on a multi-threaded one under load (CI runs tests in parallel), the
+// pool's hand-back of a finished connection can lose a race with the next request, which then
+// opens another connection (measured: up to two per session); here the count is exact.
+#[tokio::test(flavor = "current_thread")]
 async fn a_session_with_sequential_calls_keeps_to_about_one_connection() {
     within(Duration::from_secs(60), async {
         for mode in [ResponseMode::Sse, ResponseMode::Json] {
@@ -203,11 +206,12 @@ async fn a_session_with_sequential_calls_keeps_to_about_one_connection() {
             }
             let s = wait_stats(&server, "connections closed", |s| s.open_connections == 0).await;
             // Each session's five requests (initialize, initialized, three calls) and its DELETE
-            // go over one connection, unless the pool's hand-back of a finished connection loses
-            // a race with the next request. A client that drops each answer's stream before
-            // its end closes that connection instead: about two per session.
-            assert!(
-                s.total_connections <= sessions * 3 / 2,
+            // go over one connection. A client that drops an answer's stream before its end
+            // makes hyper close that connection, and one that sends its next request before
+            // the pool has taken the last connection back opens another: two or more per
+            // session either way.
+            assert_eq!(
+                s.total_connections, sessions,
                 "{mode:?}: {} connections for {sessions} sessions",
                 s.total_connections
             );
