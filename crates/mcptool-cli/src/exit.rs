@@ -90,6 +90,11 @@ impl CliError {
                 format!("cannot connect to {url}"),
                 "is the server running? start one with `mcptool serve`, or omit --url to use the embedded server".to_owned(),
             ),
+            ErrorKind::Tls => (
+                Exit::Connection,
+                format!("{doing}: {err}"),
+                "is the server's certificate trusted on this machine (the platform's store, or a PEM file named by SSL_CERT_FILE)?".to_owned(),
+            ),
             ErrorKind::Timeout => (
                 Exit::Connection,
                 format!("{doing}: {err}"),

@@ -15,8 +15,12 @@ pub enum ErrorKind {
     /// The caller misused the API or gave a bad configuration (a bad URL, a header that cannot
     /// be sent, an unknown tool, arguments that are not an object).
     Config,
-    /// No TCP/TLS connection to the server could be made.
+    /// No TCP connection to the server could be made.
     Connect,
+    /// The TLS handshake failed: the server's certificate is not trusted (or not for this
+    /// host), or no protocol version or cipher was common. Not retried: trying again cannot
+    /// change the answer.
+    Tls,
     /// The network failed after the connection was made (a reset, a cut stream, a body that
     /// could not be read).
     Network,
@@ -181,6 +185,9 @@ impl Error {
 
     /// Classifies a `reqwest` failure: connect, timeout or network.
     pub(crate) fn from_reqwest(context: &str, err: reqwest::Error) -> Error {
+        if let Some(tls) = tls_failure(&err) {
+            return Error::tls(context, &tls).with_source(err);
+        }
         if err.is_connect() {
             let timed_out = std::error::Error::source(&err)
                 .map(|s| s.to_string().contains("timed out"))
@@ -199,6 +206,14 @@ impl Error {
             return Error::config(format!("{context}: invalid request")).with_source(err);
         }
         Error::network(format!("{context}: network failure")).with_source(err)
+    }
+
+    /// A failed TLS handshake, with rustls's reason.
+    pub(crate) fn tls(context: &str, reason: &rustls::Error) -> Error {
+        Error::new(
+            ErrorKind::Tls,
+            format!("{context}: TLS handshake failed: {reason}"),
+        )
     }
 
     /// The category of this error.
@@ -298,6 +313,32 @@ impl std::error::Error for Error {
             .as_ref()
             .map(|s| &**s as &(dyn std::error::Error + 'static))
     }
+}
+
+/// The rustls error behind a failure, if a TLS handshake is what failed. rustls's errors reach
+/// us wrapped in `io::Error`s (sometimes twice), whose `source()` skips the wrapped error
+/// itself, so each link of the chain is also looked into.
+pub(crate) fn tls_failure(err: &(dyn std::error::Error + 'static)) -> Option<rustls::Error> {
+    fn unwrap<'a>(e: &'a (dyn std::error::Error + 'static)) -> Option<&'a rustls::Error> {
+        if let Some(tls) = e.downcast_ref::<rustls::Error>() {
+            return Some(tls);
+        }
+        if let Some(inner) = e
+            .downcast_ref::<std::io::Error>()
+            .and_then(std::io::Error::get_ref)
+        {
+            return unwrap(inner);
+        }
+        None
+    }
+    let mut next = Some(err);
+    while let Some(e) = next {
+        if let Some(tls) = unwrap(e) {
+            return Some(tls.clone());
+        }
+        next = e.source();
+    }
+    None
 }
 
 #[cfg(test)]

@@ -45,8 +45,14 @@ impl Output {
 
 /// Runs `mcptool ARGS` with stdin closed and stdout/stderr piped, killing it after 60 s.
 pub(crate) fn mcptool(args: &[&str]) -> Output {
+    mcptool_with_env(args, &[])
+}
+
+/// [`mcptool`] with extra environment variables for the child.
+pub(crate) fn mcptool_with_env(args: &[&str], env: &[(&str, &str)]) -> Output {
     let mut child = Command::new(env!("CARGO_BIN_EXE_mcptool"))
         .args(args)
+        .envs(env.iter().copied())
         .env_remove("RUST_LOG")
         .env_remove("MCPTOOL_BEARER")
         .stdin(Stdio::null())

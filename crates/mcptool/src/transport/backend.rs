@@ -20,7 +20,7 @@ use hyper_util::rt::{TokioExecutor, TokioTimer};
 use reqwest::Url;
 
 use super::tls;
-use crate::error::{BoxError, Deadline, Error, ErrorKind};
+use crate::error::{BoxError, Deadline, Error, ErrorKind, tls_failure};
 
 /// How long an idle pooled connection is kept.
 const POOL_IDLE_TIMEOUT: Duration = Duration::from_secs(90);
@@ -173,6 +173,9 @@ impl Response {
 
 /// Classifies a failure of the owned pool: connect (or the connect deadline) or network.
 fn from_hyper(context: &str, err: hyper_util::client::legacy::Error) -> Error {
+    if let Some(tls) = tls_failure(&err) {
+        return Error::tls(context, &tls).with_source(err);
+    }
     if err.is_connect() {
         let mut source = std::error::Error::source(&err);
         let mut timed_out = false;
