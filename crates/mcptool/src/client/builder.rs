@@ -103,7 +103,8 @@ impl ClientBuilder {
         self
     }
 
-    /// Time allowed to open a TCP (and TLS) connection. Default 10 s.
+    /// Time allowed to open a TCP (and TLS) connection. Default 10 s. A lent client
+    /// ([`ClientBuilder::http_client`]) keeps its own connect timeout.
     pub fn connect_timeout(mut self, timeout: Duration) -> ClientBuilder {
         self.connect_timeout = timeout;
         self
