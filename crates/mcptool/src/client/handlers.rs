@@ -47,12 +47,12 @@ pub(crate) struct Handlers {
 }
 
 impl Handlers {
-    /// The client capabilities these handlers let us declare at `initialize`.
     /// Whether any server request besides ping has a handler.
     pub(crate) fn any(&self) -> bool {
         self.roots.is_some() || self.sampling.is_some() || self.elicitation.is_some()
     }
 
+    /// The client capabilities these handlers let us declare at `initialize`.
     pub(crate) fn capabilities(&self) -> Value {
         let mut caps = serde_json::Map::new();
         if self.roots.is_some() {

@@ -51,14 +51,14 @@ fn is_list_change(notification: &ServerNotification) -> bool {
     notification.method == TOOLS_CHANGED || notification.method == PROMPTS_CHANGED
 }
 
-/// Reloads the functions after every list change until `stop` is cancelled or the client's
-/// notifications end. Changes that arrive together are folded into one reload.
 /// Whether the server announces changes (`listChanged`) to a list this tool loads.
 pub(crate) fn follows_changes(capabilities: &serde_json::Value, config: &ToolConfig) -> bool {
     let announces = |list: &str| capabilities[list]["listChanged"] == serde_json::Value::Bool(true);
     (config.load_tools && announces("tools")) || (config.load_prompts && announces("prompts"))
 }
 
+/// Reloads the functions after every list change until `stop` is cancelled or the client's
+/// notifications end. Changes that arrive together are folded into one reload.
 pub(crate) async fn run(
     client: Client,
     config: Arc<ToolConfig>,

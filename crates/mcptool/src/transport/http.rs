@@ -404,7 +404,7 @@ impl HttpTransport {
     }
 }
 
-/// A `reqwest::ClientBuilder` set up as mcptool sets up its own clients: the process-wide TLS
+/// A `reqwest::ClientBuilder` set up like mcptool's own pools: the process-wide TLS
 /// configuration (ring provider, platform verifier), `TCP_NODELAY`, no redirects, HTTP/1.1.
 /// Use it to build a client to lend with [`ClientBuilder::http_client`](crate::ClientBuilder::http_client).
 pub fn http_client_builder() -> Result<reqwest::ClientBuilder, Error> {
