@@ -189,15 +189,8 @@ impl Error {
             return Error::tls(context, &tls).with_source(err);
         }
         if err.is_connect() {
-            let timed_out = std::error::Error::source(&err)
-                .map(|s| s.to_string().contains("timed out"))
-                .unwrap_or(false)
-                || err.is_timeout();
-            if timed_out {
-                return Error::timeout(Deadline::Connect).with_source(err);
-            }
-            return Error::new(ErrorKind::Connect, format!("{context}: connection failed"))
-                .with_source(err);
+            let timed_out = err.is_timeout();
+            return Error::connect_failed(context, err, timed_out);
         }
         if err.is_timeout() {
             return Error::timeout(Deadline::Request).with_source(err);
@@ -206,6 +199,28 @@ impl Error {
             return Error::config(format!("{context}: invalid request")).with_source(err);
         }
         Error::network(format!("{context}: network failure")).with_source(err)
+    }
+
+    /// A connection that could not be made: the connect deadline when `timed_out` or anything
+    /// in the error's chain says it timed out, else a connect error.
+    pub(crate) fn connect_failed(
+        context: &str,
+        err: impl std::error::Error + Send + Sync + 'static,
+        timed_out: bool,
+    ) -> Error {
+        let mut source = err.source();
+        let mut timed_out = timed_out;
+        while let (false, Some(s)) = (timed_out, source) {
+            timed_out = s
+                .downcast_ref::<std::io::Error>()
+                .is_some_and(|io| io.kind() == std::io::ErrorKind::TimedOut)
+                || s.to_string().contains("timed out");
+            source = s.source();
+        }
+        if timed_out {
+            return Error::timeout(Deadline::Connect).with_source(err);
+        }
+        Error::new(ErrorKind::Connect, format!("{context}: connection failed")).with_source(err)
     }
 
     /// A failed TLS handshake, with rustls's reason.

@@ -20,7 +20,7 @@ use hyper_util::rt::{TokioExecutor, TokioTimer};
 use reqwest::Url;
 
 use super::tls;
-use crate::error::{BoxError, Deadline, Error, ErrorKind, tls_failure};
+use crate::error::{BoxError, Error, tls_failure};
 
 /// How long an idle pooled connection is kept.
 const POOL_IDLE_TIMEOUT: Duration = Duration::from_secs(90);
@@ -177,23 +177,7 @@ fn from_hyper(context: &str, err: hyper_util::client::legacy::Error) -> Error {
         return Error::tls(context, &tls).with_source(err);
     }
     if err.is_connect() {
-        let mut source = std::error::Error::source(&err);
-        let mut timed_out = false;
-        while let Some(s) = source {
-            let io_timeout = s
-                .downcast_ref::<std::io::Error>()
-                .is_some_and(|io| io.kind() == std::io::ErrorKind::TimedOut);
-            if io_timeout || s.to_string().contains("timed out") {
-                timed_out = true;
-                break;
-            }
-            source = s.source();
-        }
-        if timed_out {
-            return Error::timeout(Deadline::Connect).with_source(err);
-        }
-        return Error::new(ErrorKind::Connect, format!("{context}: connection failed"))
-            .with_source(err);
+        return Error::connect_failed(context, err, false);
     }
     Error::network(format!("{context}: network failure")).with_source(err)
 }
