@@ -6,24 +6,22 @@
 mod support;
 
 use std::net::SocketAddr;
-use std::path::PathBuf;
 use std::sync::Arc;
 
-use support::{Served, mcptool, mcptool_with_env, temp_dir};
+use support::{Served, TempDir, mcptool, mcptool_with_env, temp_dir};
 use tokio::net::{TcpListener, TcpStream};
 use tokio_rustls::TlsAcceptor;
 use tokio_rustls::rustls::ServerConfig;
 use tokio_rustls::rustls::pki_types::{CertificateDer, PrivateKeyDer};
 
 /// A TLS front on 127.0.0.1 that forwards every connection to `backend`; it serves on a
-/// thread of its own until the test process ends. Returns its port and the certificate's
-/// PEM file.
-fn tls_front(backend: SocketAddr) -> (u16, PathBuf) {
+/// thread of its own until the test process ends. Returns its port and the directory that
+/// holds the certificate's PEM file, `cert.pem`.
+fn tls_front(backend: SocketAddr) -> (u16, TempDir) {
     let cert =
         rcgen::generate_simple_self_signed(vec!["127.0.0.1".to_owned()]).expect("certificate");
     let dir = temp_dir("https");
-    std::fs::create_dir_all(&dir).expect("temp dir");
-    let pem = dir.join("cert.pem");
+    let pem = dir.path().join("cert.pem");
     std::fs::write(&pem, cert.cert.pem()).expect("write the certificate");
     let chain = vec![CertificateDer::from(cert.cert.der().to_vec())];
     let key = PrivateKeyDer::try_from(cert.signing_key.serialize_der()).expect("key");
@@ -59,7 +57,7 @@ fn tls_front(backend: SocketAddr) -> (u16, PathBuf) {
             }
         });
     });
-    (port, pem)
+    (port, dir)
 }
 
 fn backend_addr(served: &Served) -> SocketAddr {
@@ -71,8 +69,9 @@ fn backend_addr(served: &Served) -> SocketAddr {
 #[test]
 fn tools_are_listed_and_called_over_https_with_a_trusted_certificate() {
     let served = Served::start(&[]);
-    let (port, pem) = tls_front(backend_addr(&served));
+    let (port, dir) = tls_front(backend_addr(&served));
     let url = format!("https://127.0.0.1:{port}/mcp");
+    let pem = dir.path().join("cert.pem");
     let trust = [("SSL_CERT_FILE", pem.to_str().expect("utf-8 path"))];
 
     let listed = mcptool_with_env(&["--url", &url, "--json", "tools"], &trust);
@@ -97,7 +96,7 @@ fn tools_are_listed_and_called_over_https_with_a_trusted_certificate() {
 #[test]
 fn an_untrusted_certificate_is_refused() {
     let served = Served::start(&[]);
-    let (port, _pem) = tls_front(backend_addr(&served));
+    let (port, _dir) = tls_front(backend_addr(&served));
     let url = format!("https://127.0.0.1:{port}/mcp");
     let refused = mcptool(&["--url", &url, "tools"]);
     assert_ne!(refused.code, 0, "an untrusted certificate was accepted");

@@ -77,7 +77,12 @@ fn every_subcommand(url: Option<&str>, tag: &str) {
     let dir = temp_dir(tag);
     let image = run(
         url,
-        &["call", "image", "--save", dir.to_str().expect("utf-8")],
+        &[
+            "call",
+            "image",
+            "--save",
+            dir.path().to_str().expect("utf-8"),
+        ],
     );
     image.expect_code(0);
     assert!(
@@ -85,14 +90,14 @@ fn every_subcommand(url: Option<&str>, tag: &str) {
         "{}",
         image.stdout
     );
-    let saved = std::fs::read(dir.join("image-1.png")).expect("the image was saved");
+    let saved = std::fs::read(dir.path().join("image-1.png")).expect("the image was saved");
     assert_eq!(&saved[..4], b"\x89PNG");
     let audio = run(url, &["call", "audio"]).expect_code(0).stdout.clone();
     assert!(
         audio.starts_with("[audio audio/wav, ") && audio.contains("--save"),
         "{audio}"
     );
-    let _ = std::fs::remove_dir_all(&dir);
+    drop(dir);
 
     let prompts = run(url, &["prompts"]);
     prompts.expect_code(0);

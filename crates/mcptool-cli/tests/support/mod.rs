@@ -200,9 +200,28 @@ impl Served {
     }
 }
 
-/// A fresh empty directory under the system temp dir.
-pub(crate) fn temp_dir(name: &str) -> std::path::PathBuf {
-    let dir = std::env::temp_dir().join(format!("mcptool-cli-{}-{name}", std::process::id()));
+/// A fresh empty directory under the system temp dir, removed with everything in it when
+/// dropped.
+pub(crate) struct TempDir(std::path::PathBuf);
+
+impl TempDir {
+    pub(crate) fn path(&self) -> &std::path::Path {
+        &self.0
+    }
+}
+
+impl Drop for TempDir {
+    fn drop(&mut self) {
+        let _ = std::fs::remove_dir_all(&self.0);
+    }
+}
+
+/// A fresh empty directory named after this process, `name` and a counter.
+pub(crate) fn temp_dir(name: &str) -> TempDir {
+    static NEXT: std::sync::atomic::AtomicUsize = std::sync::atomic::AtomicUsize::new(0);
+    let n = NEXT.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+    let dir = std::env::temp_dir().join(format!("mcptool-cli-{}-{name}-{n}", std::process::id()));
     let _ = std::fs::remove_dir_all(&dir);
-    dir
+    std::fs::create_dir_all(&dir).expect("create a temp dir");
+    TempDir(dir)
 }
