@@ -205,10 +205,11 @@ impl Error {
     /// in the error's chain says it timed out, else a connect error.
     pub(crate) fn connect_failed(
         context: &str,
-        err: impl std::error::Error + Send + Sync + 'static,
+        err: impl Into<BoxError>,
         timed_out: bool,
     ) -> Error {
-        let mut source = err.source();
+        let err = err.into();
+        let mut source: Option<&(dyn std::error::Error + 'static)> = Some(&*err);
         let mut timed_out = timed_out;
         while let (false, Some(s)) = (timed_out, source) {
             timed_out = s

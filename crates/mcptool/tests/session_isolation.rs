@@ -125,6 +125,44 @@ async fn a_thousand_lifecycles(mode: StandaloneStream) {
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn close_returns_only_once_every_socket_of_the_session_is_closed() {
+    within(Duration::from_secs(60), async {
+        let server = start_default().await;
+        for round in 0..20 {
+            let client = connect(&server.url(), StandaloneStream::Always).await;
+            client.ping().await.expect("ping");
+            // A call still running when close() starts holds a connection of its own.
+            let running = {
+                let client = client.clone();
+                tokio::spawn(async move { client.call_tool("sleep", json!({"ms": 5000})).await })
+            };
+            wait_stats(&server, "the call is running", |s| {
+                s.methods.get("tools/call").copied().unwrap_or(0) > round
+            })
+            .await;
+            assert!(
+                support::client_sockets_to(server.addr()) >= 2,
+                "the call and the standalone stream each hold a connection"
+            );
+            assert_eq!(client.close().await.expect("close"), CloseOutcome::Deleted);
+            // No waiting: the sockets are closed when close() returns.
+            assert_eq!(
+                support::client_sockets_to(server.addr()),
+                0,
+                "round {round}"
+            );
+            let failed = running
+                .await
+                .expect("join")
+                .expect_err("the call outlived close");
+            assert!(failed.is_closed(), "{failed:?}");
+        }
+        server.shutdown().await;
+    })
+    .await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn two_hundred_concurrent_clients_each_see_only_their_own_session() {
     within(Duration::from_secs(120), async {
         let server = start_default().await;

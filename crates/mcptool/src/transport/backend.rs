@@ -1,52 +1,77 @@
 //! The HTTP library under the transport, behind one small interface: send a request, get a
 //! status, headers and a body read chunk by chunk.
 //!
-//! An owned pool is hyper-util's pooled client over hyper-rustls, built per client: the
-//! same pool reqwest wraps, without reqwest's per-request layers (URL re-parsing, the redirect
-//! policy, header map copies), which cost a client a sixth of its sequential throughput and a
-//! fifth of its concurrent throughput on the benchmark (`mcptool bench --clients
-//! reqwest_raw,hyper_pooled`). A lent pool is the caller's `reqwest::Client`, used as given.
+//! An owned pool is mcptool's own ([`super::pool`]): hyper's HTTP/1.1 connections over
+//! hyper-util's connector and hyper-rustls, built per client. reqwest's per-request layers
+//! (URL re-parsing, the redirect policy, header map copies) cost a client a sixth of its
+//! sequential throughput and a fifth of its concurrent throughput on the benchmark
+//! (`mcptool bench --clients reqwest_raw,hyper_pooled`). A lent pool is the caller's
+//! `reqwest::Client`, used as given.
 
 use std::time::Duration;
 
 use bytes::Bytes;
-use http::header::CONTENT_LENGTH;
-use http::{HeaderMap, Method, Request, StatusCode, Uri};
+use http::header::{CONTENT_LENGTH, HOST};
+use http::{HeaderMap, HeaderValue, Method, Request, StatusCode, Uri};
 use http_body_util::{BodyExt, Full};
-use hyper_rustls::HttpsConnector;
-use hyper_util::client::legacy::Client as PooledClient;
 use hyper_util::client::legacy::connect::HttpConnector;
-use hyper_util::rt::{TokioExecutor, TokioTimer};
 use reqwest::Url;
 
+use super::pool::{ConnPool, Lease, SendError};
 use super::tls;
 use crate::error::{BoxError, Error, tls_failure};
 
 /// How long an idle pooled connection is kept.
 const POOL_IDLE_TIMEOUT: Duration = Duration::from_secs(90);
 
-type Owned = PooledClient<HttpsConnector<HttpConnector>, Full<Bytes>>;
-
 /// A connection pool: ours, or the caller's.
 #[derive(Clone, Debug)]
 pub(crate) enum Pool {
-    Owned(Owned),
+    Owned(ConnPool),
     Lent(reqwest::Client),
 }
 
-/// Where requests go: the URL as both libraries want it, parsed once.
+/// Where requests go, parsed once: the URL, where to connect (scheme and authority), the
+/// request target (path and query) and the `Host` header.
 #[derive(Clone, Debug)]
 pub(crate) struct Target {
     pub(crate) url: Url,
-    uri: Uri,
+    origin: Uri,
+    path: Uri,
+    host: HeaderValue,
 }
 
 impl Target {
     pub(crate) fn new(url: Url) -> Result<Target, Error> {
-        let uri = url.as_str().parse().map_err(|e| {
+        let invalid = |e: BoxError| {
             Error::config(format!("invalid server URL {:?}", url.as_str())).with_source(e)
-        })?;
-        Ok(Target { url, uri })
+        };
+        let host = url
+            .host_str()
+            .ok_or_else(|| invalid("the URL has no host".into()))?;
+        // `port()` is `None` for the scheme's default port, which `Host` leaves out.
+        let authority = match url.port() {
+            Some(port) => format!("{host}:{port}"),
+            None => host.to_owned(),
+        };
+        let origin_port = url.port_or_known_default().unwrap_or(80);
+        let origin = format!("{}://{host}:{origin_port}", url.scheme())
+            .parse::<Uri>()
+            .map_err(|e| invalid(e.into()))?;
+        let path_and_query = match url.query() {
+            Some(query) => format!("{}?{query}", url.path()),
+            None => url.path().to_owned(),
+        };
+        let path = path_and_query
+            .parse::<Uri>()
+            .map_err(|e| invalid(e.into()))?;
+        let host = HeaderValue::from_str(&authority).map_err(|e| invalid(e.into()))?;
+        Ok(Target {
+            url,
+            origin,
+            path,
+            host,
+        })
     }
 }
 
@@ -60,7 +85,8 @@ pub(crate) struct Response {
 
 #[derive(Debug)]
 enum Body {
-    Owned(hyper::body::Incoming),
+    /// Its connection goes back to the pool when the body ends.
+    Owned(hyper::body::Incoming, Lease),
     Lent(reqwest::Body),
 }
 
@@ -80,11 +106,15 @@ impl Pool {
             .https_or_http()
             .enable_http1()
             .wrap_connector(http);
-        let client = PooledClient::builder(TokioExecutor::new())
-            .pool_idle_timeout(POOL_IDLE_TIMEOUT)
-            .pool_timer(TokioTimer::new())
-            .build(connector);
-        Ok(Pool::Owned(client))
+        Ok(Pool::Owned(ConnPool::new(connector, POOL_IDLE_TIMEOUT)))
+    }
+
+    /// Closes an owned pool's connections, idle and in use, and waits until their sockets
+    /// are closed. A lent pool is the caller's and stays as it is.
+    pub(crate) async fn shutdown(&self) {
+        if let Pool::Owned(pool) = self {
+            pool.shutdown().await;
+        }
     }
 
     /// Sends one request; `what` names it in errors ("POST", "GET", "DELETE").
@@ -97,20 +127,23 @@ impl Pool {
         what: &str,
     ) -> Result<Response, Error> {
         match self {
-            Pool::Owned(client) => {
+            Pool::Owned(pool) => {
                 let mut request = Request::new(Full::new(body));
                 *request.method_mut() = method;
-                *request.uri_mut() = target.uri.clone();
+                *request.uri_mut() = target.path.clone();
                 *request.headers_mut() = headers;
-                let response = client
-                    .request(request)
+                if !request.headers().contains_key(HOST) {
+                    request.headers_mut().insert(HOST, target.host.clone());
+                }
+                let (response, lease) = pool
+                    .send(&target.origin, request)
                     .await
-                    .map_err(|e| from_hyper(what, e))?;
+                    .map_err(|e| send_failed(what, e))?;
                 let (parts, body) = response.into_parts();
                 Ok(Response {
                     status: parts.status,
                     headers: parts.headers,
-                    body: Body::Owned(body),
+                    body: Body::Owned(body, lease),
                 })
             }
             Pool::Lent(client) => {
@@ -153,7 +186,13 @@ impl Response {
     pub(crate) async fn chunk(&mut self) -> Result<Option<Bytes>, BoxError> {
         loop {
             let frame = match &mut self.body {
-                Body::Owned(body) => body.frame().await.map(|f| f.map_err(BoxError::from)),
+                Body::Owned(body, lease) => {
+                    let frame = body.frame().await;
+                    if frame.is_none() {
+                        lease.give_back();
+                    }
+                    frame.map(|f| f.map_err(BoxError::from))
+                }
                 Body::Lent(body) => body.frame().await.map(|f| f.map_err(BoxError::from)),
             };
             match frame {
@@ -171,13 +210,17 @@ impl Response {
     }
 }
 
-/// Classifies a failure of the owned pool: connect (or the connect deadline) or network.
-fn from_hyper(context: &str, err: hyper_util::client::legacy::Error) -> Error {
-    if let Some(tls) = tls_failure(&err) {
-        return Error::tls(context, &tls).with_source(err);
+/// Classifies a failure of the owned pool: TLS, connect (or the connect deadline), closed,
+/// or network.
+fn send_failed(context: &str, err: SendError) -> Error {
+    match err {
+        SendError::Connect(err) => match tls_failure(&*err) {
+            Some(tls) => Error::tls(context, &tls).with_source(err),
+            None => Error::connect_failed(context, err, false),
+        },
+        SendError::Request(err) => {
+            Error::network(format!("{context}: network failure")).with_source(err)
+        }
+        SendError::Closed => Error::closed(),
     }
-    if err.is_connect() {
-        return Error::connect_failed(context, err, false);
-    }
-    Error::network(format!("{context}: network failure")).with_source(err)
 }

@@ -131,6 +131,19 @@ impl HttpTransport {
             .take();
     }
 
+    /// Drops our handle on the HTTP client; an owned pool's connections are closed at once,
+    /// in use or not, and this returns when their sockets are.
+    pub(crate) async fn shutdown(&self) {
+        let pool = self
+            .http
+            .write()
+            .unwrap_or_else(PoisonError::into_inner)
+            .take();
+        if let Some(pool) = pool {
+            pool.shutdown().await;
+        }
+    }
+
     fn client(&self) -> Result<Pool, Error> {
         self.http
             .read()

@@ -6,6 +6,7 @@
 mod backend;
 mod headers;
 mod http;
+mod pool;
 mod session;
 mod sse;
 mod tls;

@@ -27,6 +27,35 @@ pub fn open_fds() -> usize {
         .unwrap_or(0)
 }
 
+/// How many TCP sockets this process holds that are connected to `server` (Linux: the
+/// socket inodes of /proc/self/fd, looked up in /proc/self/net/tcp and tcp6 by their remote
+/// address). The server's own accepted sockets have it as their local address and are not
+/// counted.
+pub fn client_sockets_to(server: std::net::SocketAddr) -> usize {
+    let ours: std::collections::HashSet<String> = std::fs::read_dir("/proc/self/fd")
+        .into_iter()
+        .flatten()
+        .flatten()
+        .filter_map(|entry| std::fs::read_link(entry.path()).ok())
+        .filter_map(|target| {
+            let target = target.to_string_lossy().into_owned();
+            let inode = target.strip_prefix("socket:[")?.strip_suffix(']')?;
+            Some(inode.to_owned())
+        })
+        .collect();
+    let port = format!(":{:04X}", server.port());
+    ["/proc/self/net/tcp", "/proc/self/net/tcp6"]
+        .iter()
+        .filter_map(|table| std::fs::read_to_string(table).ok())
+        .flat_map(|table| table.lines().skip(1).map(str::to_owned).collect::<Vec<_>>())
+        .filter(|line| {
+            // sl local_address rem_address st tx:rx tr:when retrnsmt uid timeout inode
+            let fields: Vec<&str> = line.split_whitespace().collect();
+            fields.len() > 9 && fields[2].ends_with(&port) && ours.contains(fields[9])
+        })
+        .count()
+}
+
 /// Polls `f` until it returns true or `limit` passes; returns the last answer.
 pub async fn eventually(limit: Duration, mut f: impl FnMut() -> bool) -> bool {
     let start = std::time::Instant::now();
