@@ -22,6 +22,9 @@ pub(crate) struct BenchArgs {
     /// Calls per run with all callers together (default 20000; 400 with --smoke).
     #[arg(long, value_name = "N")]
     concurrent_calls: Option<usize>,
+    /// connect + initialize + close lifecycles per run (default 200; 20 with --smoke).
+    #[arg(long, value_name = "N")]
+    lifecycles: Option<usize>,
     /// Runs per client; figures are medians over them (default 5; 2 with --smoke).
     #[arg(long, value_name = "R")]
     runs: Option<usize>,
@@ -60,6 +63,9 @@ pub(crate) fn run(common: &Common, args: &BenchArgs) -> CliResult {
     }
     if let Some(calls) = args.concurrent_calls {
         config.concurrent_calls = calls.max(1);
+    }
+    if let Some(lifecycles) = args.lifecycles {
+        config.lifecycles = lifecycles.max(1);
     }
     if let Some(runs) = args.runs {
         config.runs = runs.max(1);

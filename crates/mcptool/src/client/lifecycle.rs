@@ -151,14 +151,7 @@ impl Shared {
         if drained.is_err() {
             tracing::warn!("background tasks did not stop within the close timeout");
         }
-        // Aborting the connections' tasks ends them at their next poll; the bound is only a
-        // guard against a runtime too busy to run them.
-        if tokio::time::timeout(self.settings.close_timeout, self.transport.shutdown())
-            .await
-            .is_err()
-        {
-            tracing::warn!("connections did not close within the close timeout");
-        }
+        self.transport.release();
         deleted
     }
 

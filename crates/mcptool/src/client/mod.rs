@@ -295,8 +295,9 @@ impl Client {
     /// Ends the session and releases everything this client holds: stops the standalone
     /// stream and background tasks, sends `DELETE` (unless `terminate_on_close` is off),
     /// fails requests still in flight with a closed error, and closes every connection of
-    /// its pool (a lent pool stays the caller's): when `close()` returns, the sockets are
-    /// closed. Idempotent: later calls return
+    /// its pool, in use or idle (a lent pool stays the caller's): each socket closes as soon
+    /// as its connection task runs next, without `close()` waiting for it. Idempotent: later
+    /// calls return
     /// [`CloseOutcome::AlreadyClosed`]. An error names the step that failed; the client is
     /// closed all the same.
     pub async fn close(&self) -> Result<CloseOutcome, Error> {

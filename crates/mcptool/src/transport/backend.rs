@@ -109,11 +109,11 @@ impl Pool {
         Ok(Pool::Owned(ConnPool::new(connector, POOL_IDLE_TIMEOUT)))
     }
 
-    /// Closes an owned pool's connections, idle and in use, and waits until their sockets
-    /// are closed. A lent pool is the caller's and stays as it is.
-    pub(crate) async fn shutdown(&self) {
+    /// Closes an owned pool's connections, idle and in use. A lent pool is the caller's and
+    /// stays as it is.
+    pub(crate) fn shutdown(&self) {
         if let Pool::Owned(pool) = self {
-            pool.shutdown().await;
+            pool.shutdown();
         }
     }
 

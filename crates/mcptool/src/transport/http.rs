@@ -122,25 +122,16 @@ impl HttpTransport {
         self.owned
     }
 
-    /// Drops our handle on the HTTP client. For an owned client this closes the pool once
-    /// in-flight requests have let go of their clones.
+    /// Drops our handle on the HTTP client. An owned pool's connections are closed at once,
+    /// in use or not; a lent client is left as it is.
     pub(crate) fn release(&self) {
-        self.http
-            .write()
-            .unwrap_or_else(PoisonError::into_inner)
-            .take();
-    }
-
-    /// Drops our handle on the HTTP client; an owned pool's connections are closed at once,
-    /// in use or not, and this returns when their sockets are.
-    pub(crate) async fn shutdown(&self) {
         let pool = self
             .http
             .write()
             .unwrap_or_else(PoisonError::into_inner)
             .take();
         if let Some(pool) = pool {
-            pool.shutdown().await;
+            pool.shutdown();
         }
     }
 
