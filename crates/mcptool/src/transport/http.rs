@@ -240,9 +240,8 @@ impl HttpTransport {
             let _ = read_limited(response, ERROR_BODY_LIMIT).await;
             return Ok((PostResponse::Accepted, session));
         }
-        let content_type = media_type(&response);
-        let body = match content_type.as_str() {
-            "application/json" => {
+        let body = match media_type(&response) {
+            Media::Json => {
                 let bytes = read_limited(response, self.config.max_message_bytes).await?;
                 if bytes.is_empty() {
                     return Err(Error::protocol(
@@ -251,8 +250,8 @@ impl HttpTransport {
                 }
                 PostResponse::Json(bytes)
             }
-            "text/event-stream" => PostResponse::Sse(Box::new(self.sse_stream(response, None))),
-            "" if status == StatusCode::OK => {
+            Media::Sse => PostResponse::Sse(Box::new(self.sse_stream(response, None))),
+            Media::Absent if status == StatusCode::OK => {
                 // Some servers answer a notification with 200 and nothing else.
                 let bytes = read_limited(response, ERROR_BODY_LIMIT).await?;
                 if bytes.iter().all(u8::is_ascii_whitespace) {
@@ -261,7 +260,10 @@ impl HttpTransport {
                     return Err(Error::protocol("server answered without a Content-Type"));
                 }
             }
-            other => {
+            Media::Absent => {
+                return Err(Error::protocol("server answered without a Content-Type"));
+            }
+            Media::Other(other) => {
                 return Err(Error::protocol(format!(
                     "server answered with unexpected Content-Type {other:?}"
                 )));
@@ -283,7 +285,7 @@ impl HttpTransport {
         headers.remove(MCP_SESSION_ID);
         headers.remove(MCP_PROTOCOL_VERSION);
         let response = self.send_get(headers).await?;
-        if !response.status().is_success() || media_type(&response) != "text/event-stream" {
+        if !response.status().is_success() || media_type(&response) != Media::Sse {
             return Err(Error::protocol(format!(
                 "server is neither Streamable HTTP nor HTTP+SSE (legacy GET answered {})",
                 response.status()
@@ -341,7 +343,7 @@ impl HttpTransport {
             s if !s.is_success() => return Err(self.status_error(response, had_session).await),
             _ => {}
         }
-        if media_type(&response) != "text/event-stream" {
+        if media_type(&response) != Media::Sse {
             return Err(Error::protocol(
                 "server answered GET without a text/event-stream body",
             ));
@@ -419,14 +421,32 @@ pub fn http_client_builder() -> Result<reqwest::ClientBuilder, Error> {
         .http1_only())
 }
 
-fn media_type(response: &Response) -> String {
-    response
-        .headers()
-        .get(CONTENT_TYPE)
-        .and_then(|v| v.to_str().ok())
-        .and_then(|v| v.split(';').next())
-        .map(|v| v.trim().to_ascii_lowercase())
-        .unwrap_or_default()
+/// The media type of a response's `Content-Type`, its parameters left out.
+#[derive(Debug, PartialEq, Eq)]
+enum Media<'a> {
+    Json,
+    Sse,
+    Absent,
+    Other(&'a str),
+}
+
+fn media_type(response: &Response) -> Media<'_> {
+    let Some(value) = response.headers().get(CONTENT_TYPE) else {
+        return Media::Absent;
+    };
+    let Ok(value) = value.to_str() else {
+        return Media::Other("(not text)");
+    };
+    let essence = value.split(';').next().unwrap_or_default().trim();
+    if essence.eq_ignore_ascii_case("application/json") {
+        Media::Json
+    } else if essence.eq_ignore_ascii_case("text/event-stream") {
+        Media::Sse
+    } else if essence.is_empty() {
+        Media::Absent
+    } else {
+        Media::Other(essence)
+    }
 }
 
 /// Reads a whole body, refusing one larger than `limit`.

@@ -109,7 +109,16 @@ impl SseDecoder {
                     continue;
                 }
             }
-            match chunk.iter().position(|&b| b == b'\n' || b == b'\r') {
+            match memchr::memchr2(b'\n', b'\r', chunk) {
+                // The whole line is in this chunk: process it where it is, without a copy.
+                Some(pos) if self.line.is_empty() => {
+                    if pos + self.data.len() > self.limit {
+                        return Err(Oversize { limit: self.limit });
+                    }
+                    self.skip_lf = chunk[pos] == b'\r';
+                    self.process_line(&chunk[..pos])?;
+                    chunk = &chunk[pos + 1..];
+                }
                 Some(pos) => {
                     self.push_line_bytes(&chunk[..pos])?;
                     self.skip_lf = chunk[pos] == b'\r';
@@ -265,5 +274,164 @@ mod tests {
         let mut d = SseDecoder::new(16);
         d.feed(b"data: 0123456\n").expect("first line fits");
         assert!(d.feed(b"data: 0123456789\n").is_err());
+    }
+
+    /// What a stream means, worked out the plain way: the whole input at once, split into
+    /// lines, each line read by the field rules. The decoder must agree with it however the
+    /// input is cut into chunks.
+    fn reference(input: &[u8]) -> (Vec<SseEvent>, Option<String>, Option<u64>) {
+        let input = input.strip_prefix(b"\xEF\xBB\xBF").unwrap_or(input);
+        let mut lines = Vec::new();
+        let (mut start, mut i) = (0, 0);
+        while i < input.len() {
+            match input[i] {
+                b'\n' => {
+                    lines.push(&input[start..i]);
+                    i += 1;
+                    start = i;
+                }
+                b'\r' => {
+                    lines.push(&input[start..i]);
+                    i += 1;
+                    if input.get(i) == Some(&b'\n') {
+                        i += 1;
+                    }
+                    start = i;
+                }
+                _ => i += 1,
+            }
+        }
+        let (mut events, mut id, mut retry) = (Vec::new(), None, None);
+        let (mut data, mut has_data, mut event) = (Vec::<u8>::new(), false, None);
+        for line in lines {
+            if line.is_empty() {
+                let name = event.take();
+                if std::mem::take(&mut has_data) && !data.is_empty() {
+                    events.push(SseEvent {
+                        id: id.clone(),
+                        event: name,
+                        data: String::from_utf8_lossy(&data).into_owned(),
+                    });
+                }
+                data.clear();
+                continue;
+            }
+            if line[0] == b':' {
+                continue;
+            }
+            let (field, value) = match line.iter().position(|&b| b == b':') {
+                Some(c) => (
+                    &line[..c],
+                    line[c + 1..].strip_prefix(b" ").unwrap_or(&line[c + 1..]),
+                ),
+                None => (line, &[][..]),
+            };
+            match field {
+                b"data" => {
+                    if has_data {
+                        data.push(b'\n');
+                    }
+                    data.extend_from_slice(value);
+                    has_data = true;
+                }
+                b"event" => event = Some(String::from_utf8_lossy(value).into_owned()),
+                b"id" if !value.contains(&0) => {
+                    id = Some(String::from_utf8_lossy(value).into_owned())
+                }
+                b"retry" if !value.is_empty() && value.iter().all(u8::is_ascii_digit) => {
+                    retry = std::str::from_utf8(value).ok().and_then(|v| v.parse().ok());
+                }
+                _ => {}
+            }
+        }
+        (events, id, retry)
+    }
+
+    /// A random stream built from the pieces that matter to the parser.
+    fn random_stream(rng: &mut impl rand::Rng) -> Vec<u8> {
+        const PIECES: &[&[u8]] = &[
+            b"data",
+            b"data:",
+            b"data: ",
+            b"id: ",
+            b"id:",
+            b"event: ",
+            b"retry: ",
+            b"retry:12",
+            b":",
+            b": c",
+            b" ",
+            b"\n",
+            b"\r",
+            b"\r\n",
+            b"\n\n",
+            b"{\"a\":1}",
+            b"x",
+            b"42",
+            b"\0",
+            b"\xEF\xBB\xBF",
+            b"\xEF\xBB",
+            b"\xFF",
+            b"\xC3\xA9",
+        ];
+        let mut out = Vec::new();
+        for _ in 0..rng.random_range(0..40) {
+            out.extend_from_slice(PIECES[rng.random_range(0..PIECES.len())]);
+        }
+        out
+    }
+
+    #[test]
+    fn random_streams_cut_anywhere_decode_as_the_reference_says() {
+        use rand::{Rng, SeedableRng};
+        let mut rng = rand::rngs::StdRng::seed_from_u64(0x55E);
+        for case in 0..5_000 {
+            let input = random_stream(&mut rng);
+            let mut cuts: Vec<usize> = (0..rng.random_range(0..6))
+                .map(|_| rng.random_range(0..=input.len()))
+                .collect();
+            cuts.sort_unstable();
+            let mut chunks = Vec::new();
+            let mut from = 0;
+            for cut in cuts {
+                chunks.push(&input[from..cut]);
+                from = cut;
+            }
+            chunks.push(&input[from..]);
+            let (events, d) = decode_all(&chunks);
+            let (want, id, retry) = reference(&input);
+            assert_eq!(
+                events,
+                want,
+                "case {case}: {:?} in {chunks:?}",
+                String::from_utf8_lossy(&input)
+            );
+            assert_eq!(d.last_event_id(), id.as_deref(), "case {case}");
+            assert_eq!(d.retry_ms(), retry, "case {case}");
+        }
+    }
+
+    #[test]
+    fn random_streams_under_a_small_limit_fail_cleanly_or_decode() {
+        use rand::{Rng, SeedableRng};
+        let mut rng = rand::rngs::StdRng::seed_from_u64(0x11);
+        for _ in 0..5_000 {
+            let input = random_stream(&mut rng);
+            let limit = rng.random_range(0..24);
+            let mut d = SseDecoder::new(limit);
+            for chunk in input.chunks(rng.random_range(1..8)) {
+                match d.feed(chunk) {
+                    Ok(()) => {
+                        while let Some(event) = d.next_event() {
+                            assert!(event.data.len() <= limit, "{event:?} over {limit}");
+                        }
+                    }
+                    Err(e) => {
+                        assert_eq!(e, Oversize { limit });
+                        break;
+                    }
+                }
+            }
+        }
     }
 }
