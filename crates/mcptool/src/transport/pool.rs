@@ -8,6 +8,11 @@
 //! pooled client hands every HTTP/1 connection back from a task of its own, which held 64
 //! concurrent callers to 0.84× of one-connection-per-caller on the benchmark.
 //!
+//! An idle connection is kept for the pool's idle timeout, or for less when the server said in
+//! a `Keep-Alive: timeout=N` header that it closes idle connections after N seconds: then
+//! until a second before that, so that a request is not written into a connection the server
+//! is closing (the request would fail, and a POST cannot be sent again safely).
+//!
 //! Every connection's driver task belongs to the pool. [`ConnPool::shutdown`] aborts them all,
 //! idle and in use (a closed client's requests fail anyway), and so does dropping the pool:
 //! each socket closes when its task is next polled, microseconds later, without the caller
@@ -66,8 +71,12 @@ struct State {
 #[derive(Debug)]
 struct Idle {
     conn: Conn,
-    since: Instant,
+    /// When the connection stops being reused.
+    until: Instant,
 }
+
+/// How much sooner than the server's announced keep-alive timeout a connection is retired.
+const KEEP_ALIVE_MARGIN: Duration = Duration::from_secs(1);
 
 /// One connection: the handle requests are sent through, and its driver task. Dropping it
 /// aborts the driver, which closes the socket.
@@ -89,6 +98,8 @@ impl Drop for Conn {
 pub(crate) struct Lease {
     conn: Option<Conn>,
     pool: Weak<Shared>,
+    /// How long the connection may sit idle before it is retired.
+    keep_for: Duration,
 }
 
 impl ConnPool {
@@ -125,9 +136,16 @@ impl ConnPool {
             }
             match conn.send.try_send_request(request).await {
                 Ok(response) => {
+                    let keep_for = match server_keep_alive(response.headers()) {
+                        Some(server) => server
+                            .saturating_sub(KEEP_ALIVE_MARGIN)
+                            .min(self.shared.idle_timeout),
+                        None => self.shared.idle_timeout,
+                    };
                     let lease = Lease {
                         conn: Some(conn),
                         pool: Arc::downgrade(&self.shared),
+                        keep_for,
                     };
                     return Ok((response, lease));
                 }
@@ -199,15 +217,15 @@ impl Shared {
             return Err(SendError::Closed);
         }
         while let Some(idle) = state.idle.pop() {
-            if !idle.conn.send.is_closed() && idle.since.elapsed() < self.idle_timeout {
+            if !idle.conn.send.is_closed() && Instant::now() < idle.until {
                 return Ok(Some(idle.conn));
             }
         }
         Ok(None)
     }
 
-    fn give_back(&self, conn: Conn) {
-        if conn.send.is_closed() {
+    fn give_back(&self, conn: Conn, keep_for: Duration) {
+        if conn.send.is_closed() || keep_for.is_zero() {
             return;
         }
         let now = Instant::now();
@@ -215,22 +233,35 @@ impl Shared {
         if state.closed {
             return;
         }
-        // The oldest come first: close the ones idle for too long.
-        let expired = state
-            .idle
-            .iter()
-            .take_while(|idle| now.duration_since(idle.since) >= self.idle_timeout)
-            .count();
-        state.idle.drain(..expired);
-        state.idle.push(Idle { conn, since: now });
+        // The oldest come first; close the ones whose time is up.
+        if state.idle.first().is_some_and(|idle| idle.until <= now) {
+            state.idle.retain(|idle| idle.until > now);
+        }
+        state.idle.push(Idle {
+            conn,
+            until: now + keep_for,
+        });
     }
+}
+
+/// The idle timeout a server announced with `Keep-Alive: timeout=N` (RFC 9112 leaves the
+/// header to implementations; Node's HTTP server sends it).
+fn server_keep_alive(headers: &http::HeaderMap) -> Option<Duration> {
+    let value = headers.get("keep-alive")?.to_str().ok()?;
+    value.split(',').find_map(|param| {
+        let (name, seconds) = param.split_once('=')?;
+        if !name.trim().eq_ignore_ascii_case("timeout") {
+            return None;
+        }
+        seconds.trim().parse::<u64>().ok().map(Duration::from_secs)
+    })
 }
 
 impl Lease {
     /// The response body has ended: the connection can carry the next request.
     pub(crate) fn give_back(&mut self) {
         if let (Some(conn), Some(pool)) = (self.conn.take(), self.pool.upgrade()) {
-            pool.give_back(conn);
+            pool.give_back(conn, self.keep_for);
         }
     }
 }
@@ -284,10 +315,12 @@ mod tests {
         Closed,
     }
 
-    /// A server that answers every request on a connection with `ok`, closing the
-    /// connection after `per_connection` answers; reports what it sees of each connection.
+    /// A server that answers every request on a connection with `ok` (and the header lines
+    /// `extra`), closing the connection after `per_connection` answers; reports what it sees
+    /// of each connection.
     async fn server(
         per_connection: usize,
+        extra: &'static str,
     ) -> (
         std::net::SocketAddr,
         tokio::sync::mpsc::UnboundedReceiver<Seen>,
@@ -319,8 +352,9 @@ mod tests {
                                 Ok(n) => buf.extend_from_slice(&chunk[..n]),
                             }
                         }
-                        let answer = b"HTTP/1.1 200 OK\r\ncontent-length: 2\r\n\r\nok";
-                        if socket.write_all(answer).await.is_err() {
+                        let answer =
+                            format!("HTTP/1.1 200 OK\r\ncontent-length: 2\r\n{extra}\r\nok");
+                        if socket.write_all(answer.as_bytes()).await.is_err() {
                             return;
                         }
                     }
@@ -353,7 +387,7 @@ mod tests {
 
     #[tokio::test]
     async fn sequential_requests_share_one_connection() {
-        let (addr, mut seen) = server(usize::MAX).await;
+        let (addr, mut seen) = server(usize::MAX, "").await;
         let pool = pool(Duration::from_secs(90));
         for _ in 0..20 {
             assert_eq!(exchange(&pool, addr).await.expect("answer"), "ok");
@@ -364,7 +398,7 @@ mod tests {
 
     #[tokio::test]
     async fn a_connection_the_server_closed_is_replaced_without_failing_the_request() {
-        let (addr, mut seen) = server(1).await;
+        let (addr, mut seen) = server(1, "").await;
         let pool = pool(Duration::from_secs(90));
         for _ in 0..5 {
             assert_eq!(exchange(&pool, addr).await.expect("answer"), "ok");
@@ -376,7 +410,7 @@ mod tests {
 
     #[tokio::test]
     async fn an_idle_connection_past_the_idle_timeout_is_not_reused() {
-        let (addr, mut seen) = server(usize::MAX).await;
+        let (addr, mut seen) = server(usize::MAX, "").await;
         let pool = pool(Duration::from_millis(30));
         exchange(&pool, addr).await.expect("first");
         tokio::time::sleep(Duration::from_millis(60)).await;
@@ -385,9 +419,58 @@ mod tests {
         assert_eq!(pool.idle_count(), 1, "the expired connection is gone");
     }
 
+    #[test]
+    fn reads_the_servers_keep_alive_timeout() {
+        let mut headers = http::HeaderMap::new();
+        assert_eq!(server_keep_alive(&headers), None);
+        for (value, seconds) in [
+            ("timeout=5", Some(5)),
+            ("timeout=5, max=1000", Some(5)),
+            ("max=100,Timeout = 7", Some(7)),
+            ("max=100", None),
+            ("timeout=soon", None),
+        ] {
+            headers.insert("keep-alive", HeaderValue::from_static(value));
+            assert_eq!(
+                server_keep_alive(&headers),
+                seconds.map(Duration::from_secs),
+                "{value}"
+            );
+        }
+    }
+
+    #[tokio::test]
+    async fn a_keep_alive_timeout_of_a_second_or_less_means_no_reuse() {
+        let (addr, mut seen) = server(usize::MAX, "keep-alive: timeout=1\r\n").await;
+        let pool = pool(Duration::from_secs(90));
+        for _ in 0..4 {
+            assert_eq!(exchange(&pool, addr).await.expect("answer"), "ok");
+        }
+        assert_eq!(accepted(&mut seen), 4);
+        assert_eq!(pool.idle_count(), 0);
+    }
+
+    #[tokio::test]
+    async fn a_connection_is_retired_a_second_before_the_servers_keep_alive_timeout() {
+        let (addr, mut seen) = server(usize::MAX, "keep-alive: timeout=2, max=100\r\n").await;
+        let pool = pool(Duration::from_secs(90));
+        exchange(&pool, addr).await.expect("first");
+        exchange(&pool, addr)
+            .await
+            .expect("second, on the same connection");
+        assert_eq!(accepted(&mut seen), 1);
+        tokio::time::sleep(Duration::from_millis(1100)).await;
+        exchange(&pool, addr).await.expect("third");
+        assert_eq!(
+            accepted(&mut seen),
+            1,
+            "the idle connection was kept past its second"
+        );
+    }
+
     #[tokio::test]
     async fn a_body_dropped_before_its_end_closes_its_connection() {
-        let (addr, mut seen) = server(usize::MAX).await;
+        let (addr, mut seen) = server(usize::MAX, "").await;
         let pool = pool(Duration::from_secs(90));
         let origin: Uri = format!("http://{addr}").parse().expect("origin");
         let (response, lease) = pool.send(&origin, request(addr)).await.expect("send");
@@ -399,7 +482,7 @@ mod tests {
 
     #[tokio::test]
     async fn after_shutdown_requests_fail_and_no_socket_is_left() {
-        let (addr, mut seen) = server(usize::MAX).await;
+        let (addr, mut seen) = server(usize::MAX, "").await;
         let pool = pool(Duration::from_secs(90));
         exchange(&pool, addr).await.expect("answer");
         assert_eq!(seen.recv().await, Some(Seen::Accepted));
