@@ -58,11 +58,14 @@ impl StreamLog {
         }
     }
 
-    fn append(&self, render: impl FnOnce(&str) -> String) -> bool {
+    /// Appends the event `render` makes from its id; with `last`, the stream is complete
+    /// after it, in the same step, so a reader sees the event and the end together.
+    fn append(&self, last: bool, render: impl FnOnce(&str) -> Vec<u8>) -> bool {
         let mut inner = lock(&self.inner);
         if inner.closed {
             return false;
         }
+        inner.closed = last;
         let seq = inner.next_seq;
         inner.next_seq += 1;
         let id = format!("{}-{seq}", self.number);
@@ -84,13 +87,19 @@ impl StreamLog {
 
     /// Appends the priming event: an id, the `retry` value and empty data.
     pub(crate) fn prime(&self, retry_ms: u64) {
-        self.append(|id| format!("id: {id}\nretry: {retry_ms}\ndata: \n\n"));
+        self.append(false, |id| {
+            format!("id: {id}\nretry: {retry_ms}\ndata: \n\n").into_bytes()
+        });
     }
 
     /// Appends one JSON-RPC message; false when the stream is already complete.
     pub(crate) fn push(&self, message: &Value) -> bool {
-        let data = message.to_string();
-        self.append(|id| format!("id: {id}\nevent: message\ndata: {data}\n\n"))
+        self.append(false, |id| message_event(id, message))
+    }
+
+    /// Appends the stream's last message and completes the stream.
+    pub(crate) fn push_last(&self, message: &Value) -> bool {
+        self.append(true, |id| message_event(id, message))
     }
 
     /// Marks the stream complete: readers end after its last event.
@@ -107,6 +116,18 @@ impl StreamLog {
             None => Err(inner.closed),
         }
     }
+}
+
+/// The SSE event of one message: `id`, `event: message` and the JSON (compact, so on one line).
+fn message_event(id: &str, message: &Value) -> Vec<u8> {
+    let mut event = Vec::with_capacity(256);
+    event.extend_from_slice(b"id: ");
+    event.extend_from_slice(id.as_bytes());
+    event.extend_from_slice(b"\nevent: message\ndata: ");
+    // Writing a `Value` into a Vec cannot fail.
+    let _ = serde_json::to_writer(&mut event, message);
+    event.extend_from_slice(b"\n\n");
+    event
 }
 
 /// The streams of one session, newest last; bounded.
@@ -276,5 +297,33 @@ mod tests {
             "only the newest, oversized event stays"
         );
         assert_eq!(inner.bytes, inner.events[0].1.len());
+    }
+
+    #[tokio::test]
+    async fn the_last_message_and_the_end_reach_a_reader_together() {
+        use futures_util::FutureExt;
+        let log = Arc::new(StreamLog::new(7, false));
+        let mut reader = Reader::new(
+            Arc::clone(&log),
+            0,
+            ReaderLimits::default(),
+            CancellationToken::new(),
+            None,
+        );
+        log.push(&serde_json::json!({"n": 1}));
+        let first = reader.next().await.expect("an event").expect("no error");
+        assert_eq!(&first[..], b"id: 7-0\nevent: message\ndata: {\"n\":1}\n\n");
+        assert!(
+            reader.next().now_or_never().is_none(),
+            "an open stream waits for more"
+        );
+        assert!(log.push_last(&serde_json::json!({"n": 2})));
+        let last = reader.next().await.expect("an event").expect("no error");
+        assert!(last.ends_with(b"data: {\"n\":2}\n\n"), "{last:?}");
+        assert!(
+            matches!(reader.next().now_or_never(), Some(None)),
+            "the end must not need another wake-up"
+        );
+        assert!(!log.push(&serde_json::json!(3)), "the stream is complete");
     }
 }

@@ -193,8 +193,7 @@ fn initialize(app: &Arc<App>, message: Value, faults: RequestFaults) -> Response
         ResponseMode::Sse => {
             let log = lock(&session.state).store.open(false);
             log.prime(app.config.retry_ms);
-            log.push(&answer);
-            log.close();
+            log.push_last(&answer);
             sse_answer(log, &session, faults)
         }
     };
@@ -254,15 +253,17 @@ fn start(
         // A tool that noticed the cancellation itself still sends no response.
         let outcome = outcome.filter(|_| !ctx.cancel.is_cancelled());
         lock(&ctx.session.state).in_flight.remove(&key);
-        if let Some(outcome) = outcome {
-            let answer = rpc::answer(&id, outcome);
-            if let Outlet::Stream(log) = &ctx.out {
-                log.push(&answer);
+        match (outcome, &ctx.out) {
+            (Some(outcome), out) => {
+                let answer = rpc::answer(&id, outcome);
+                if let Outlet::Stream(log) = out {
+                    // The answer and the stream's end reach readers together.
+                    log.push_last(&answer);
+                }
+                let _ = tx.send(answer);
             }
-            let _ = tx.send(answer);
-        }
-        if let Outlet::Stream(log) = &ctx.out {
-            log.close();
+            (None, Outlet::Stream(log)) => log.close(),
+            (None, _) => {}
         }
     });
     rx
