@@ -14,11 +14,9 @@ use bytes::Bytes;
 use http::header::{CONTENT_LENGTH, HOST};
 use http::{HeaderMap, HeaderValue, Method, Request, StatusCode, Uri};
 use http_body_util::{BodyExt, Full};
-use hyper_util::client::legacy::connect::HttpConnector;
 use reqwest::Url;
 
 use super::pool::{ConnPool, Lease, SendError};
-use super::tls;
 use crate::error::{BoxError, Error, tls_failure};
 
 /// How long an idle pooled connection is kept.
@@ -94,19 +92,7 @@ impl Pool {
     /// A pool of our own: `TCP_NODELAY`, the connect timeout, HTTP/1.1, the process-wide TLS
     /// configuration, no proxy, no redirects.
     pub(crate) fn owned(connect_timeout: Duration) -> Result<Pool, Error> {
-        let mut http = HttpConnector::new();
-        http.set_nodelay(true);
-        http.set_connect_timeout(Some(connect_timeout));
-        http.enforce_http(false);
-        // hyper-rustls sets ALPN itself (and refuses a configuration that already has it).
-        let mut tls = tls::client_config()?;
-        tls.alpn_protocols.clear();
-        let connector = hyper_rustls::HttpsConnectorBuilder::new()
-            .with_tls_config(tls)
-            .https_or_http()
-            .enable_http1()
-            .wrap_connector(http);
-        Ok(Pool::Owned(ConnPool::new(connector, POOL_IDLE_TIMEOUT)))
+        ConnPool::new(connect_timeout, POOL_IDLE_TIMEOUT).map(Pool::Owned)
     }
 
     /// Closes an owned pool's connections, idle and in use. A lent pool is the caller's and

@@ -33,7 +33,8 @@ use hyper_util::client::legacy::connect::HttpConnector;
 use tokio::task::{AbortHandle, JoinSet};
 use tower_service::Service;
 
-use crate::error::BoxError;
+use super::tls;
+use crate::error::{BoxError, Error};
 
 /// Why a request did not get a response head.
 #[derive(Debug)]
@@ -103,14 +104,28 @@ pub(crate) struct Lease {
 }
 
 impl ConnPool {
-    pub(crate) fn new(connector: HttpsConnector<HttpConnector>, idle_timeout: Duration) -> Self {
-        ConnPool {
+    /// A pool of its own: `TCP_NODELAY`, the connect timeout, HTTP/1.1, the process-wide TLS
+    /// configuration, no proxy.
+    pub(crate) fn new(connect_timeout: Duration, idle_timeout: Duration) -> Result<Self, Error> {
+        let mut http = HttpConnector::new();
+        http.set_nodelay(true);
+        http.set_connect_timeout(Some(connect_timeout));
+        http.enforce_http(false);
+        // hyper-rustls sets ALPN itself (and refuses a configuration that already has it).
+        let mut tls = tls::client_config()?;
+        tls.alpn_protocols.clear();
+        let connector = hyper_rustls::HttpsConnectorBuilder::new()
+            .with_tls_config(tls)
+            .https_or_http()
+            .enable_http1()
+            .wrap_connector(http);
+        Ok(ConnPool {
             shared: Arc::new(Shared {
                 connector,
                 idle_timeout,
                 state: Mutex::new(State::default()),
             }),
-        }
+        })
     }
 
     /// Sends `request` (whose URI is in origin form, with a `Host` header) on an idle
@@ -216,8 +231,9 @@ impl Shared {
         if state.closed {
             return Err(SendError::Closed);
         }
+        let now = Instant::now();
         while let Some(idle) = state.idle.pop() {
-            if !idle.conn.send.is_closed() && Instant::now() < idle.until {
+            if !idle.conn.send.is_closed() && now < idle.until {
                 return Ok(Some(idle.conn));
             }
         }
@@ -279,22 +295,7 @@ mod tests {
     use super::*;
 
     fn pool(idle_timeout: Duration) -> ConnPool {
-        let mut http = HttpConnector::new();
-        http.set_nodelay(true);
-        let connector = hyper_rustls::HttpsConnectorBuilder::new()
-            .with_tls_config(
-                rustls::ClientConfig::builder_with_provider(Arc::new(
-                    rustls::crypto::ring::default_provider(),
-                ))
-                .with_safe_default_protocol_versions()
-                .expect("protocol versions")
-                .with_root_certificates(rustls::RootCertStore::empty())
-                .with_no_client_auth(),
-            )
-            .https_or_http()
-            .enable_http1()
-            .wrap_connector(http);
-        ConnPool::new(connector, idle_timeout)
+        ConnPool::new(Duration::from_secs(5), idle_timeout).expect("pool")
     }
 
     fn request(addr: std::net::SocketAddr) -> Request<Full<Bytes>> {
