@@ -148,78 +148,233 @@ pub enum Content {
     Unknown(Value),
 }
 
-#[derive(Deserialize)]
-#[serde(tag = "type", rename_all = "snake_case")]
-enum KnownContent {
-    Text {
-        text: String,
-        #[serde(flatten)]
-        extra: Map<String, Value>,
-    },
-    Image {
-        data: String,
-        #[serde(rename = "mimeType")]
-        mime_type: String,
-        #[serde(flatten)]
-        extra: Map<String, Value>,
-    },
-    Audio {
-        data: String,
-        #[serde(rename = "mimeType")]
-        mime_type: String,
-        #[serde(flatten)]
-        extra: Map<String, Value>,
-    },
-    ResourceLink {
-        uri: String,
-        name: String,
-        #[serde(flatten)]
-        extra: Map<String, Value>,
-    },
-    Resource {
-        resource: ResourceContents,
-        #[serde(flatten)]
-        extra: Map<String, Value>,
-    },
+impl<'de> Deserialize<'de> for Content {
+    /// One pass over the block: the fields a known kind names are taken as they come, the rest
+    /// go to `extra`. A block of an unknown kind, or a known kind with a field missing or of the
+    /// wrong type, is kept whole as [`Content::Unknown`].
+    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        deserializer.deserialize_any(ContentVisitor)
+    }
 }
 
-impl<'de> Deserialize<'de> for Content {
-    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
-        let value = Value::deserialize(deserializer)?;
-        let known = match value.get("type").and_then(Value::as_str) {
-            Some("text" | "image" | "audio" | "resource_link" | "resource") => {
-                KnownContent::deserialize(&value).ok()
+/// The fields of a content block that some known kind names. Values are kept as sent until the
+/// kind is known.
+#[derive(Default)]
+struct ContentFields {
+    kind: Option<Value>,
+    text: Option<Value>,
+    data: Option<Value>,
+    mime_type: Option<Value>,
+    uri: Option<Value>,
+    name: Option<Value>,
+    resource: Option<Value>,
+    extra: Map<String, Value>,
+}
+
+impl ContentFields {
+    fn slot(&mut self, key: &str) -> Option<&mut Option<Value>> {
+        Some(match key {
+            "type" => &mut self.kind,
+            "text" => &mut self.text,
+            "data" => &mut self.data,
+            "mimeType" => &mut self.mime_type,
+            "uri" => &mut self.uri,
+            "name" => &mut self.name,
+            "resource" => &mut self.resource,
+            _ => return None,
+        })
+    }
+
+    /// The named fields still held, with their keys.
+    fn named(&mut self) -> [(&'static str, Option<Value>); 7] {
+        [
+            ("type", self.kind.take()),
+            ("text", self.text.take()),
+            ("data", self.data.take()),
+            ("mimeType", self.mime_type.take()),
+            ("uri", self.uri.take()),
+            ("name", self.name.take()),
+            ("resource", self.resource.take()),
+        ]
+    }
+
+    /// Everything not yet taken, `type` left out: a known kind's `extra`.
+    fn rest(mut self) -> Map<String, Value> {
+        let mut extra = std::mem::take(&mut self.extra);
+        for (key, value) in self.named().into_iter().skip(1) {
+            if let Some(value) = value {
+                extra.insert(key.to_owned(), value);
             }
+        }
+        extra
+    }
+
+    /// The block as sent.
+    fn whole(mut self) -> Value {
+        let mut all = std::mem::take(&mut self.extra);
+        for (key, value) in self.named() {
+            if let Some(value) = value {
+                all.insert(key.to_owned(), value);
+            }
+        }
+        Value::Object(all)
+    }
+
+    fn into_content(mut self) -> Content {
+        let is_str = |v: &Option<Value>| matches!(v, Some(Value::String(_)));
+        let kind = match &self.kind {
+            Some(Value::String(kind)) => kind.as_str(),
+            _ => "",
+        };
+        let resource = match kind {
+            "resource" => match self.resource.as_ref().map(ResourceContents::deserialize) {
+                Some(Ok(resource)) => Some(resource),
+                _ => return Content::Unknown(self.whole()),
+            },
             _ => None,
         };
-        Ok(match known {
-            Some(KnownContent::Text { text, extra }) => Content::Text { text, extra },
-            Some(KnownContent::Image {
-                data,
-                mime_type,
-                extra,
-            }) => Content::Image {
-                data,
-                mime_type,
-                extra,
-            },
-            Some(KnownContent::Audio {
-                data,
-                mime_type,
-                extra,
-            }) => Content::Audio {
-                data,
-                mime_type,
-                extra,
-            },
-            Some(KnownContent::ResourceLink { uri, name, extra }) => {
-                Content::ResourceLink { uri, name, extra }
+        let known = match kind {
+            "text" => is_str(&self.text),
+            "image" | "audio" => is_str(&self.data) && is_str(&self.mime_type),
+            "resource_link" => is_str(&self.uri) && is_str(&self.name),
+            "resource" => true,
+            _ => false,
+        };
+        if !known {
+            return Content::Unknown(self.whole());
+        }
+        let take = |v: &mut Option<Value>| match v.take() {
+            Some(Value::String(s)) => s,
+            _ => String::new(),
+        };
+        match (kind, resource) {
+            ("text", _) => {
+                let text = take(&mut self.text);
+                Content::Text {
+                    text,
+                    extra: self.rest(),
+                }
             }
-            Some(KnownContent::Resource { resource, extra }) => {
-                Content::Resource { resource, extra }
+            ("image", _) => {
+                let (data, mime_type) = (take(&mut self.data), take(&mut self.mime_type));
+                Content::Image {
+                    data,
+                    mime_type,
+                    extra: self.rest(),
+                }
             }
-            None => Content::Unknown(value),
-        })
+            ("audio", _) => {
+                let (data, mime_type) = (take(&mut self.data), take(&mut self.mime_type));
+                Content::Audio {
+                    data,
+                    mime_type,
+                    extra: self.rest(),
+                }
+            }
+            ("resource_link", _) => {
+                let (uri, name) = (take(&mut self.uri), take(&mut self.name));
+                Content::ResourceLink {
+                    uri,
+                    name,
+                    extra: self.rest(),
+                }
+            }
+            (_, Some(resource)) => {
+                self.resource = None;
+                Content::Resource {
+                    resource,
+                    extra: self.rest(),
+                }
+            }
+            _ => Content::Unknown(self.whole()),
+        }
+    }
+}
+
+/// A key of a content block, read without copying the ones a known kind names.
+struct ContentKey<'a>(std::borrow::Cow<'a, str>);
+
+impl<'de> Deserialize<'de> for ContentKey<'de> {
+    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        struct KeyVisitor;
+        impl<'de> serde::de::Visitor<'de> for KeyVisitor {
+            type Value = ContentKey<'de>;
+            fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+                f.write_str("a field name")
+            }
+            fn visit_borrowed_str<E>(self, v: &'de str) -> Result<Self::Value, E> {
+                Ok(ContentKey(v.into()))
+            }
+            fn visit_str<E>(self, v: &str) -> Result<Self::Value, E> {
+                Ok(ContentKey(v.to_owned().into()))
+            }
+            fn visit_string<E>(self, v: String) -> Result<Self::Value, E> {
+                Ok(ContentKey(v.into()))
+            }
+        }
+        deserializer.deserialize_str(KeyVisitor)
+    }
+}
+
+struct ContentVisitor;
+
+impl<'de> serde::de::Visitor<'de> for ContentVisitor {
+    type Value = Content;
+
+    fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("a content block")
+    }
+
+    fn visit_map<A: serde::de::MapAccess<'de>>(self, mut map: A) -> Result<Content, A::Error> {
+        let mut fields = ContentFields::default();
+        while let Some(ContentKey(key)) = map.next_key()? {
+            let value: Value = map.next_value()?;
+            // A repeated key keeps its last value, as `Value` does.
+            match fields.slot(&key) {
+                Some(slot) => *slot = Some(value),
+                None => {
+                    fields.extra.insert(key.into_owned(), value);
+                }
+            }
+        }
+        Ok(fields.into_content())
+    }
+
+    // Anything but an object is no content kind at all: kept whole.
+    fn visit_seq<A: serde::de::SeqAccess<'de>>(self, mut seq: A) -> Result<Content, A::Error> {
+        let mut items = Vec::new();
+        while let Some(item) = seq.next_element::<Value>()? {
+            items.push(item);
+        }
+        Ok(Content::Unknown(Value::Array(items)))
+    }
+
+    fn visit_bool<E>(self, v: bool) -> Result<Content, E> {
+        Ok(Content::Unknown(Value::Bool(v)))
+    }
+
+    fn visit_i64<E>(self, v: i64) -> Result<Content, E> {
+        Ok(Content::Unknown(Value::from(v)))
+    }
+
+    fn visit_u64<E>(self, v: u64) -> Result<Content, E> {
+        Ok(Content::Unknown(Value::from(v)))
+    }
+
+    fn visit_f64<E>(self, v: f64) -> Result<Content, E> {
+        Ok(Content::Unknown(Value::from(v)))
+    }
+
+    fn visit_str<E>(self, v: &str) -> Result<Content, E> {
+        Ok(Content::Unknown(Value::from(v)))
+    }
+
+    fn visit_unit<E>(self) -> Result<Content, E> {
+        Ok(Content::Unknown(Value::Null))
+    }
+
+    fn visit_none<E>(self) -> Result<Content, E> {
+        Ok(Content::Unknown(Value::Null))
     }
 }
 
@@ -442,9 +597,55 @@ mod tests {
     }
 
     #[test]
+    fn content_read_from_text_keeps_every_field() {
+        // From text, keys arrive borrowed; an escaped key arrives owned.
+        let c: Content = serde_json::from_str(
+            r#"{"t\u0065xt":"hi","type":"text","data":1,"annotations":{"priority":1}}"#,
+        )
+        .expect("content");
+        assert_eq!(
+            serde_json::to_value(&c).expect("ser"),
+            json!({"type": "text", "text": "hi", "data": 1, "annotations": {"priority": 1}})
+        );
+        assert_eq!(c.as_text(), Some("hi"));
+        // A repeated key keeps its last value.
+        let c: Content =
+            serde_json::from_str(r#"{"type":"text","text":"a","text":"b"}"#).expect("content");
+        assert_eq!(c.as_text(), Some("b"));
+        // Not an object: kept whole.
+        for raw in [
+            r#""plain""#,
+            "[1,{\"type\":\"text\"}]",
+            "3",
+            "-3",
+            "1.5",
+            "true",
+            "null",
+        ] {
+            let c: Content = serde_json::from_str(raw).expect(raw);
+            let value: Value = serde_json::from_str(raw).expect(raw);
+            assert_eq!(c, Content::Unknown(value), "{raw}");
+        }
+        // Truncated input is an error, not a guess.
+        assert!(serde_json::from_str::<Content>(r#"{"type":"text","text":"#).is_err());
+    }
+
+    #[test]
     fn malformed_known_content_is_kept_as_unknown() {
-        let raw = json!({"type": "image", "data": 5});
-        let c: Content = serde_json::from_value(raw.clone()).expect("content");
-        assert_eq!(c, Content::Unknown(raw));
+        for raw in [
+            json!({"type": "image", "data": 5}),
+            json!({"type": "image", "data": "AA=="}),
+            json!({"type": "text"}),
+            json!({"type": 7, "text": "hi"}),
+            json!({"text": "hi"}),
+            json!({"type": "resource_link", "uri": "demo://x", "name": null}),
+            json!({"type": "resource", "resource": {"text": "no uri"}, "_meta": {}}),
+        ] {
+            let c: Content = serde_json::from_value(raw.clone()).expect("content");
+            assert_eq!(c, Content::Unknown(raw.clone()));
+            let text = raw.to_string();
+            let c: Content = serde_json::from_str(&text).expect("content");
+            assert_eq!(c, Content::Unknown(raw));
+        }
     }
 }
