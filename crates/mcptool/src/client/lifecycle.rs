@@ -100,10 +100,13 @@ impl Shared {
     > {
         let mut attempt = 0;
         loop {
+            let id = self.next_id();
+            let body = super::request::encode(id, "initialize", Some(params), false)?;
             let sent = self
                 .exchange(
+                    id,
                     "initialize",
-                    Some(params),
+                    body,
                     &RequestOptions::default(),
                     Deadline::Initialize,
                     true,

@@ -237,8 +237,13 @@ impl Client {
         arguments: Value,
         options: &RequestOptions,
     ) -> Result<CallToolResult, Error> {
-        let params = json!({ "name": name, "arguments": arguments });
-        self.request("tools/call", Some(&params), options).await
+        let params = NamedCall {
+            name,
+            arguments: &arguments,
+        };
+        self.shared()
+            .request("tools/call", Some(&params), options)
+            .await
     }
 
     /// `prompts/get` with string arguments.
@@ -247,15 +252,24 @@ impl Client {
         name: &str,
         arguments: &Map<String, Value>,
     ) -> Result<GetPromptResult, Error> {
-        let params = json!({ "name": name, "arguments": arguments });
-        self.request("prompts/get", Some(&params), &RequestOptions::default())
+        let params = NamedCall { name, arguments };
+        self.shared()
+            .request("prompts/get", Some(&params), &RequestOptions::default())
             .await
     }
 
     /// `resources/read`.
     pub async fn read_resource(&self, uri: &str) -> Result<ReadResourceResult, Error> {
-        let params = json!({ "uri": uri });
-        self.request("resources/read", Some(&params), &RequestOptions::default())
+        #[derive(serde::Serialize)]
+        struct Params<'a> {
+            uri: &'a str,
+        }
+        self.shared()
+            .request(
+                "resources/read",
+                Some(&Params { uri }),
+                &RequestOptions::default(),
+            )
             .await
     }
 
@@ -303,4 +317,11 @@ impl Client {
     pub async fn close(&self) -> Result<CloseOutcome, Error> {
         self.shared().close().await
     }
+}
+
+/// The params of `tools/call` and `prompts/get`, written straight into the request.
+#[derive(serde::Serialize)]
+struct NamedCall<'a, A: serde::Serialize + ?Sized> {
+    name: &'a str,
+    arguments: &'a A,
 }

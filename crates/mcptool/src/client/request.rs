@@ -2,10 +2,10 @@
 //! SSE stream (resuming it if it is cut), route what arrives, and race the deadline, the
 //! caller's cancellation and the client's close.
 
-use std::borrow::Cow;
 use std::sync::{Arc, Mutex, PoisonError};
 use std::time::{Duration, Instant};
 
+use serde::Serialize;
 use serde::de::DeserializeOwned;
 use serde_json::Value;
 use serde_json::value::RawValue;
@@ -42,10 +42,10 @@ impl Drop for PendingGuard<'_> {
 impl Shared {
     /// Sends a request and decodes its result, re-initialising once on an expired session
     /// when the policy allows.
-    pub(crate) async fn request<R: DeserializeOwned>(
+    pub(crate) async fn request<R: DeserializeOwned, P: Serialize + ?Sized>(
         self: &Arc<Self>,
         method: &str,
-        params: Option<&Value>,
+        params: Option<&P>,
         options: &RequestOptions,
     ) -> Result<R, Error> {
         // Read before sending: a 404 that arrives after another caller already re-initialised
@@ -68,17 +68,24 @@ impl Shared {
     }
 
     /// Sends a request, repeating it after a refused connection or a 5xx answer when that is
-    /// safe: for requests that change nothing, or when the caller opted in.
-    async fn request_with_retries(
+    /// safe: for requests that change nothing, or when the caller opted in. Each attempt has
+    /// an id of its own.
+    async fn request_with_retries<P: Serialize + ?Sized>(
         self: &Arc<Self>,
         method: &str,
-        params: Option<&Value>,
+        params: Option<&P>,
         options: &RequestOptions,
     ) -> Answer {
         let repeatable = options.retry_unsafe || is_safe_to_repeat(method);
         let mut attempt = 0;
         loop {
-            match self.request_raw(method, params, options).await {
+            let id = self.next_id();
+            let body = encode(id, method, params, options.on_progress.is_some())?;
+            let sent = self
+                .exchange(id, method, body, options, Deadline::Request, false)
+                .await
+                .map(|(raw, _)| raw);
+            match sent {
                 Err(e) if repeatable && attempt < RETRIES && is_transient(&e) => {
                     attempt += 1;
                     tracing::debug!(error = %e, method, attempt, "transient failure; retrying");
@@ -89,24 +96,13 @@ impl Shared {
         }
     }
 
-    /// Sends one request and waits for its raw result.
-    pub(crate) async fn request_raw(
-        self: &Arc<Self>,
-        method: &str,
-        params: Option<&Value>,
-        options: &RequestOptions,
-    ) -> Answer {
-        self.exchange(method, params, options, Deadline::Request, false)
-            .await
-            .map(|(raw, _)| raw)
-    }
-
-    /// The request engine. With `capture_session` (initialize), also returns the session id
-    /// the server assigned.
+    /// The request engine: sends request `id`, already encoded in `body`. With
+    /// `capture_session` (initialize), also returns the session id the server assigned.
     pub(crate) async fn exchange(
         self: &Arc<Self>,
+        id: RequestId,
         method: &str,
-        params: Option<&Value>,
+        body: Vec<u8>,
         options: &RequestOptions,
         deadline_kind: Deadline,
         capture_session: bool,
@@ -119,10 +115,6 @@ impl Shared {
             // this request with none.
             drop(self.reinit.lock().await);
         }
-        let id = self.next_id();
-        let params = with_progress_token(params, id, options.on_progress.is_some());
-        let body = encode_request(id, method, params.as_deref())
-            .map_err(|e| Error::config("cannot encode the request").with_source(e))?;
         let (tx, mut rx) = oneshot::channel();
         let pending = Pending::new(tx, options.on_progress.clone());
         let last_progress = Arc::clone(&pending.last_progress);
@@ -383,18 +375,22 @@ fn is_resumable(error: &Error) -> bool {
     error.kind() == crate::ErrorKind::Network || error.deadline() == Some(Deadline::SseIdle)
 }
 
-/// Adds `_meta.progressToken` to the params when the caller wants progress.
-fn with_progress_token(
-    params: Option<&Value>,
+/// Encodes request `id`. When the caller wants progress, `_meta.progressToken` is added to
+/// the params.
+pub(crate) fn encode<P: Serialize + ?Sized>(
     id: RequestId,
-    wanted: bool,
-) -> Option<Cow<'_, Value>> {
-    if !wanted {
-        return params.map(Cow::Borrowed);
+    method: &str,
+    params: Option<&P>,
+    wants_progress: bool,
+) -> Result<Vec<u8>, Error> {
+    let failed = |e| Error::config("cannot encode the request").with_source(e);
+    if !wants_progress {
+        return encode_request(id, method, params).map_err(failed);
     }
-    let mut owned = params
-        .cloned()
-        .unwrap_or_else(|| Value::Object(Default::default()));
+    let mut owned = match params {
+        Some(params) => serde_json::to_value(params).map_err(failed)?,
+        None => Value::Object(Default::default()),
+    };
     if let Value::Object(map) = &mut owned {
         let meta = map
             .entry("_meta")
@@ -403,7 +399,7 @@ fn with_progress_token(
             meta.insert("progressToken".into(), Value::from(id));
         }
     }
-    Some(Cow::Owned(owned))
+    encode_request(id, method, Some(&owned)).map_err(failed)
 }
 
 async fn cancelled(token: Option<&CancellationToken>) {

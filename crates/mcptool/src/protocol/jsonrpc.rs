@@ -28,7 +28,7 @@ impl RpcError {
 }
 
 #[derive(Serialize)]
-struct OutRequest<'a, P> {
+struct OutRequest<'a, P: ?Sized> {
     jsonrpc: &'static str,
     id: RequestId,
     method: &'a str,
@@ -37,7 +37,7 @@ struct OutRequest<'a, P> {
 }
 
 #[derive(Serialize)]
-struct OutNotification<'a, P> {
+struct OutNotification<'a, P: ?Sized> {
     jsonrpc: &'static str,
     method: &'a str,
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -55,7 +55,7 @@ struct OutResponse<'a> {
 }
 
 /// Serialises a request straight to bytes.
-pub(crate) fn encode_request<P: Serialize>(
+pub(crate) fn encode_request<P: Serialize + ?Sized>(
     id: RequestId,
     method: &str,
     params: Option<&P>,
@@ -69,7 +69,7 @@ pub(crate) fn encode_request<P: Serialize>(
 }
 
 /// Serialises a notification straight to bytes.
-pub(crate) fn encode_notification<P: Serialize>(
+pub(crate) fn encode_notification<P: Serialize + ?Sized>(
     method: &str,
     params: Option<&P>,
 ) -> serde_json::Result<Vec<u8>> {
