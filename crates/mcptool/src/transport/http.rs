@@ -486,6 +486,9 @@ async fn read_limited(mut response: Response, limit: usize) -> Result<Bytes, Err
     })
 }
 
+/// How many times [`SseStream::finish`] lets other tasks run before it sets a timer.
+const FINISH_YIELDS: usize = 2;
+
 /// An open SSE response being decoded.
 #[derive(Debug)]
 pub(crate) struct SseStream {
@@ -530,14 +533,21 @@ impl SseStream {
     /// the spec says it should, so that the connection goes back to the pool instead of being
     /// closed with the unfinished body. Anything else still on the stream is dropped.
     pub(crate) async fn finish(mut self, grace: Duration) {
-        // What has already arrived is taken without a timer.
+        // The end usually came in the same read as the answer, but the connection's task hands
+        // it over only once asked for more: ask, and let that task run, before any timer.
         let mut ended = self.done;
-        while !ended {
-            match futures_util::FutureExt::now_or_never(self.response.chunk()) {
-                Some(Ok(Some(_))) => {}
-                Some(_) => ended = true,
-                None => break,
+        for turn in 0..=FINISH_YIELDS {
+            while !ended {
+                match futures_util::FutureExt::now_or_never(self.response.chunk()) {
+                    Some(Ok(Some(_))) => {}
+                    Some(_) => ended = true,
+                    None => break,
+                }
             }
+            if ended || turn == FINISH_YIELDS {
+                break;
+            }
+            tokio::task::yield_now().await;
         }
         if !ended {
             let rest = async { while let Ok(Some(_)) = self.response.chunk().await {} };
