@@ -277,7 +277,7 @@ impl Shared {
         generation: u64,
     ) -> Answer {
         let mut attempts = 0;
-        let mut delivered: Vec<String> = Vec::new();
+        let mut delivered: Vec<Arc<str>> = Vec::new();
         loop {
             let event = tokio::select! {
                 biased;
@@ -288,14 +288,14 @@ impl Shared {
                 Ok(Some(event)) => {
                     // A resumed stream replays after our last id; a server that replays more
                     // must not make us deliver a progress notification or result twice.
-                    if let Some(id) = event.id {
-                        if attempts > 0 && delivered.contains(&id) {
-                            tracing::debug!(id, "skipped a replayed event");
-                            continue;
-                        }
-                        delivered.push(id);
+                    if let Some(id) = &event.id
+                        && attempts > 0
+                        && delivered.contains(id)
+                    {
+                        tracing::debug!(id = &**id, "skipped a replayed event");
+                        continue;
                     }
-                    let message = Incoming::parse(event.data.as_bytes()).map_err(|e| {
+                    let message = Incoming::parse_text(&event.data).map_err(|e| {
                         Error::protocol(format!("server sent invalid JSON-RPC on SSE: {e}"))
                     })?;
                     if let Some(error) = self.dispatch(message) {
@@ -306,6 +306,8 @@ impl Shared {
                         stream.finish(FINISH_GRACE).await;
                         return answer;
                     }
+                    // Only the events before the answer can come back in a resumed stream.
+                    delivered.extend(event.id);
                 }
                 Ok(None) if stream.last_event_id().is_some() => {
                     if let Ok(answer) = rx.try_recv() {

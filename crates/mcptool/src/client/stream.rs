@@ -84,8 +84,8 @@ impl Shared {
                     event = stream.next_event() => event,
                 };
                 match event {
-                    Ok(Some(event)) if matches!(event.event.as_deref(), None | Some("message")) => {
-                        match Incoming::parse(event.data.as_bytes()) {
+                    Ok(Some(event)) if event.event.is_none() => {
+                        match Incoming::parse_text(&event.data) {
                             Ok(message) => {
                                 shared.dispatch(message);
                             }
@@ -147,7 +147,7 @@ impl Shared {
                         match event {
                             Ok(Some(event)) => {
                                 received = true;
-                                match Incoming::parse(event.data.as_bytes()) {
+                                match Incoming::parse_text(&event.data) {
                                     Ok(message) => {
                                         if let Some(error) = self.dispatch(message) {
                                             tracing::debug!(

@@ -140,6 +140,13 @@ impl Incoming {
         Incoming::classify(raw)
     }
 
+    /// Parses one JSON-RPC message from text already known to be UTF-8 (an SSE event's
+    /// data), without checking it again.
+    pub(crate) fn parse_text(text: &str) -> Result<Incoming, String> {
+        let raw: RawIncoming = serde_json::from_str(text).map_err(|e| e.to_string())?;
+        Incoming::classify(raw)
+    }
+
     /// Parses a body that holds one message or (2025-03-26) a batch of them.
     pub(crate) fn parse_many(bytes: &[u8]) -> Result<Vec<Incoming>, String> {
         let first = bytes.iter().find(|b| !b.is_ascii_whitespace());

@@ -8,13 +8,16 @@
 //! and events with empty data (priming events) not dispatched.
 
 use std::collections::VecDeque;
+use std::sync::Arc;
 
 /// One dispatched event.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub(crate) struct SseEvent {
-    /// The last event id in force when the event was dispatched.
-    pub(crate) id: Option<String>,
-    /// The `event` field, `None` for the default `message`.
+    /// The last event id in force when the event was dispatched (shared with the decoder:
+    /// most events carry the id they set).
+    pub(crate) id: Option<Arc<str>>,
+    /// The event type, `None` for the default `message` (no `event` field, an empty one or
+    /// `event: message`).
     pub(crate) event: Option<String>,
     /// The data lines joined with `\n`.
     pub(crate) data: String,
@@ -33,11 +36,14 @@ pub(crate) struct SseDecoder {
     data: Vec<u8>,
     has_data: bool,
     event: Option<String>,
-    last_id: Option<String>,
+    last_id: Option<Arc<str>>,
     retry_ms: Option<u64>,
     skip_lf: bool,
     at_start: bool,
-    ready: VecDeque<SseEvent>,
+    /// The oldest undelivered event; `more` holds any after it. A response stream carries
+    /// one message, so this keeps the common case from allocating a queue.
+    first: Option<SseEvent>,
+    more: VecDeque<SseEvent>,
 }
 
 impl SseDecoder {
@@ -52,13 +58,14 @@ impl SseDecoder {
             retry_ms: None,
             skip_lf: false,
             at_start: true,
-            ready: VecDeque::new(),
+            first: None,
+            more: VecDeque::new(),
         }
     }
 
     /// Starts from a known last event id (a resumed stream continues its predecessor).
     pub(crate) fn with_last_id(mut self, id: Option<String>) -> SseDecoder {
-        self.last_id = id;
+        self.last_id = id.map(Arc::from);
         self
     }
 
@@ -74,14 +81,19 @@ impl SseDecoder {
 
     /// The next complete event, if one is ready.
     pub(crate) fn next_event(&mut self) -> Option<SseEvent> {
-        self.ready.pop_front()
+        self.first.take().or_else(|| self.more.pop_front())
     }
 
     /// Feeds bytes; complete events become available through [`SseDecoder::next_event`].
     pub(crate) fn feed(&mut self, mut chunk: &[u8]) -> Result<(), Oversize> {
+        // A UTF-8 byte order mark may open the stream, possibly split across chunks.
+        const BOM: &[u8] = b"\xEF\xBB\xBF";
+        if self.at_start && self.line.is_empty() && chunk.len() >= BOM.len() {
+            // The whole mark, or its absence, is in this chunk: nothing to hold back.
+            self.at_start = false;
+            chunk = chunk.strip_prefix(BOM).unwrap_or(chunk);
+        }
         if self.at_start {
-            // A UTF-8 byte order mark may open the stream, possibly split across chunks.
-            const BOM: &[u8] = b"\xEF\xBB\xBF";
             let have = self.line.len();
             let take = chunk.len().min(BOM.len() - have);
             self.line.extend_from_slice(&chunk[..take]);
@@ -171,9 +183,14 @@ impl SseDecoder {
                 self.data.extend_from_slice(value);
                 self.has_data = true;
             }
-            b"event" => self.event = Some(String::from_utf8_lossy(value).into_owned()),
+            b"event" => {
+                self.event = match value {
+                    b"" | b"message" => None,
+                    other => Some(String::from_utf8_lossy(other).into_owned()),
+                };
+            }
             b"id" if !value.contains(&0) => {
-                self.last_id = Some(String::from_utf8_lossy(value).into_owned());
+                self.last_id = Some(Arc::from(String::from_utf8_lossy(value).as_ref()));
             }
             b"retry" if !value.is_empty() && value.iter().all(u8::is_ascii_digit) => {
                 self.retry_ms = std::str::from_utf8(value).ok().and_then(|s| s.parse().ok());
@@ -197,11 +214,16 @@ impl SseDecoder {
             // An event whose data is empty (the priming event of 2025-11-25) carries no message.
             return;
         }
-        self.ready.push_back(SseEvent {
+        let event = SseEvent {
             id: self.last_id.clone(),
             event,
             data,
-        });
+        };
+        if self.first.is_none() && self.more.is_empty() {
+            self.first = Some(event);
+        } else {
+            self.more.push_back(event);
+        }
     }
 }
 
@@ -222,11 +244,36 @@ mod tests {
     }
 
     #[test]
+    fn an_empty_or_message_event_field_is_the_default_type() {
+        let (events, _) = decode_all(&[
+            b"event: message\ndata: a\n\nevent:\ndata: b\n\nevent: endpoint\ndata: c\n\n",
+        ]);
+        let kinds: Vec<_> = events.iter().map(|e| e.event.as_deref()).collect();
+        assert_eq!(kinds, [None, None, Some("endpoint")]);
+    }
+
+    #[test]
+    fn events_come_out_in_order_however_many_wait() {
+        let mut d = SseDecoder::new(1024);
+        d.feed(b"data: 1\n\ndata: 2\n\n").expect("fits");
+        assert_eq!(d.next_event().map(|e| e.data).as_deref(), Some("1"));
+        d.feed(b"data: 3\n\n").expect("fits");
+        let rest: Vec<_> = std::iter::from_fn(|| d.next_event())
+            .map(|e| e.data)
+            .collect();
+        assert_eq!(rest, ["2", "3"]);
+        d.feed(b"data: 4\n\n").expect("fits");
+        assert_eq!(d.next_event().map(|e| e.data).as_deref(), Some("4"));
+        assert_eq!(d.next_event(), None);
+    }
+
+    #[test]
     fn skips_priming_event_and_keeps_its_id_and_retry() {
         let (events, d) =
             decode_all(&[b"id: s1-0\nretry: 250\ndata:\n\nid: s1-1\ndata: {\"a\":1}\n\n"]);
         assert_eq!(events.len(), 1);
         assert_eq!(events[0].id.as_deref(), Some("s1-1"));
+        assert_eq!(events[0].event, None);
         assert_eq!(events[0].data, "{\"a\":1}");
         assert_eq!(d.retry_ms(), Some(250));
         assert_eq!(d.last_event_id(), Some("s1-1"));
@@ -234,13 +281,14 @@ mod tests {
 
     #[test]
     fn handles_every_line_ending_split_anywhere() {
-        let text: &[u8] = b": comment\r\nevent: message\rdata: one\r\ndata: two\n\r\ndata: x\r\r";
+        let text: &[u8] = b": comment\r\nevent: update\rdata: one\r\ndata: two\n\r\ndata: x\r\r";
         for split in 0..text.len() {
             let (a, b) = text.split_at(split);
             let (events, _) = decode_all(&[a, b]);
             assert_eq!(events.len(), 2, "split at {split}");
             assert_eq!(events[0].data, "one\ntwo");
-            assert_eq!(events[0].event.as_deref(), Some("message"));
+            assert_eq!(events[0].event.as_deref(), Some("update"));
+            assert_eq!(events[1].event, None);
             assert_eq!(events[1].data, "x");
         }
     }
@@ -279,7 +327,7 @@ mod tests {
     /// What a stream means, worked out the plain way: the whole input at once, split into
     /// lines, each line read by the field rules. The decoder must agree with it however the
     /// input is cut into chunks.
-    fn reference(input: &[u8]) -> (Vec<SseEvent>, Option<String>, Option<u64>) {
+    fn reference(input: &[u8]) -> (Vec<SseEvent>, Option<Arc<str>>, Option<u64>) {
         let input = input.strip_prefix(b"\xEF\xBB\xBF").unwrap_or(input);
         let mut lines = Vec::new();
         let (mut start, mut i) = (0, 0);
@@ -334,9 +382,10 @@ mod tests {
                     data.extend_from_slice(value);
                     has_data = true;
                 }
+                b"event" if value.is_empty() || value == b"message" => event = None,
                 b"event" => event = Some(String::from_utf8_lossy(value).into_owned()),
                 b"id" if !value.contains(&0) => {
-                    id = Some(String::from_utf8_lossy(value).into_owned())
+                    id = Some(Arc::from(String::from_utf8_lossy(value).as_ref()))
                 }
                 b"retry" if !value.is_empty() && value.iter().all(u8::is_ascii_digit) => {
                     retry = std::str::from_utf8(value).ok().and_then(|v| v.parse().ok());
@@ -356,6 +405,7 @@ mod tests {
             b"id: ",
             b"id:",
             b"event: ",
+            b"message",
             b"retry: ",
             b"retry:12",
             b":",
