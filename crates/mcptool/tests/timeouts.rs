@@ -6,9 +6,13 @@ mod support;
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
-use mcptool::{Client, Deadline, RequestOptions};
+use std::sync::atomic::{AtomicBool, Ordering};
+
+use http::{HeaderMap, HeaderValue};
+use mcptool::{Client, Deadline, HeaderProvider, RequestOptions};
+use mcptool_server::{Faults, ServerConfig};
 use serde_json::json;
-use support::server::{start_default, wait_stats};
+use support::server::{start, start_default, wait_stats};
 use support::within;
 use tokio_util::sync::CancellationToken;
 
@@ -154,6 +158,56 @@ async fn dropping_a_call_future_tells_the_server_to_stop() {
         .await;
         assert_eq!(client.requests_in_flight(), 0);
         client.close().await.expect("close");
+        server.shutdown().await;
+    })
+    .await;
+}
+
+#[tokio::test]
+async fn close_fails_a_request_still_waiting_for_its_response_headers() {
+    within(Duration::from_secs(30), async {
+        let server = start(ServerConfig::default().faults(Faults {
+            enabled: true,
+            ..Faults::default()
+        }))
+        .await;
+        // Once set, every request asks the server to hold its answer, headers and all, 10 s.
+        let slow = Arc::new(AtomicBool::new(false));
+        let flag = Arc::clone(&slow);
+        let provider = HeaderProvider::new(move || {
+            let slow = flag.load(Ordering::SeqCst);
+            async move {
+                let mut headers = HeaderMap::new();
+                if slow {
+                    headers.insert("mcptool-fault", HeaderValue::from_static("delay-ms=10000"));
+                }
+                Ok(headers)
+            }
+        });
+        let client = Client::builder(server.url())
+            .header_provider(provider)
+            .terminate_on_close(false)
+            .connect()
+            .await
+            .expect("connect");
+        slow.store(true, Ordering::SeqCst);
+        let caller = client.clone();
+        let call =
+            tokio::spawn(async move { caller.call_tool("echo", json!({"message": "x"})).await });
+        // The server holds the POST before reading it, so nothing on its side says it arrived.
+        tokio::time::sleep(Duration::from_millis(200)).await;
+        let started = std::time::Instant::now();
+        client.close().await.expect("close");
+        let err = call
+            .await
+            .expect("task")
+            .expect_err("closed under the call");
+        assert!(err.is_closed(), "{err:?}");
+        assert!(
+            started.elapsed() < Duration::from_secs(2),
+            "{:?}",
+            started.elapsed()
+        );
         server.shutdown().await;
     })
     .await;

@@ -125,6 +125,12 @@ impl Shared {
             // Never cancel initialize (the spec forbids it).
             cancel_on_drop: method != "initialize",
         };
+        // `close()` fails every registered request through its channel; one that registered
+        // after that must see the flag instead.
+        if self.closed.load(std::sync::atomic::Ordering::Acquire) {
+            guard.cancel_on_drop = false;
+            return Err(Error::closed());
+        }
         let timeout = options.timeout.unwrap_or(match deadline_kind {
             Deadline::Initialize => self.settings.initialize_timeout,
             _ => self.settings.request_timeout,
@@ -134,7 +140,6 @@ impl Shared {
         let outcome = async {
             tokio::select! {
                 biased;
-                () = self.cancel.cancelled() => Err(Error::closed()),
                 () = cancelled(options.cancel.as_ref()) => {
                     self.unregister(id);
                     self.send_cancelled(id, "cancelled by the caller");
@@ -172,20 +177,23 @@ impl Shared {
         capture_session: bool,
     ) -> Result<(Box<RawValue>, Option<SessionId>), Error> {
         let generation = self.generation();
-        let (response, session) = self
-            .transport
-            .post(body, None, capture_session)
-            .await
-            .inspect_err(|e| {
-                if e.is_session_expired() {
-                    self.mark_expired(generation);
-                }
-            })?;
+        // The request's channel also ends it: `close()` (and expiry) fail it there, and
+        // over HTTP+SSE its answer may come on the event stream first.
+        let posted = tokio::select! {
+            biased;
+            answer = &mut *rx => return received(answer).map(|raw| (raw, None)),
+            posted = self.transport.post(body, None, capture_session) => posted,
+        };
+        let (response, session) = posted.inspect_err(|e| {
+            if e.is_session_expired() {
+                self.mark_expired(generation);
+            }
+        })?;
         let answer = match response {
             // A request answered 202: the response will come on the standalone stream.
             PostResponse::Accepted => {
                 self.standalone_stream_needed();
-                rx.await.unwrap_or_else(|_| Err(Error::closed()))
+                received(rx.await)
             }
             PostResponse::Json(bytes) => {
                 let messages = Incoming::parse_many(&bytes)
@@ -281,7 +289,7 @@ impl Shared {
         loop {
             let event = tokio::select! {
                 biased;
-                answer = &mut *rx => return answer.unwrap_or_else(|_| Err(Error::closed())),
+                answer = &mut *rx => return received(answer),
                 event = stream.next_event() => event,
             };
             match event {
@@ -314,13 +322,19 @@ impl Shared {
                         return answer;
                     }
                     let cause = Error::network("response stream ended before the response");
-                    stream = self
-                        .resume(stream, &mut attempts, generation, cause)
-                        .await?;
+                    stream = tokio::select! {
+                        biased;
+                        answer = &mut *rx => return received(answer),
+                        next = self.resume(stream, &mut attempts, generation, cause) => next?,
+                    };
                 }
                 Err(e) if is_resumable(&e) && stream.last_event_id().is_some() => {
                     tracing::debug!(error = %e, "response stream broke; resuming");
-                    stream = self.resume(stream, &mut attempts, generation, e).await?;
+                    stream = tokio::select! {
+                        biased;
+                        answer = &mut *rx => return received(answer),
+                        next = self.resume(stream, &mut attempts, generation, e) => next?,
+                    };
                 }
                 Ok(None) => {
                     if let Ok(answer) = rx.try_recv() {
@@ -402,6 +416,12 @@ pub(crate) fn encode<P: Serialize + ?Sized>(
         }
     }
     encode_request(id, method, Some(&owned)).map_err(failed)
+}
+
+/// What a request's channel delivered: its answer, or `closed` when the client dropped the
+/// sender (close, shutdown).
+fn received(answer: Result<Answer, oneshot::error::RecvError>) -> Answer {
+    answer.unwrap_or_else(|_| Err(Error::closed()))
 }
 
 async fn cancelled(token: Option<&CancellationToken>) {
