@@ -28,15 +28,6 @@ impl RpcError {
 }
 
 #[derive(Serialize)]
-struct OutRequest<'a, P: ?Sized> {
-    jsonrpc: &'static str,
-    id: RequestId,
-    method: &'a str,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    params: Option<&'a P>,
-}
-
-#[derive(Serialize)]
 struct OutNotification<'a, P: ?Sized> {
     jsonrpc: &'static str,
     method: &'a str,
@@ -54,18 +45,24 @@ struct OutResponse<'a> {
     error: Option<&'a RpcError>,
 }
 
-/// Serialises a request straight to bytes.
+/// Serialises a request straight to bytes. The envelope's keys are constants, written as
+/// they are; the id, method and params go through serde_json.
 pub(crate) fn encode_request<P: Serialize + ?Sized>(
     id: RequestId,
     method: &str,
     params: Option<&P>,
 ) -> serde_json::Result<Vec<u8>> {
-    serde_json::to_vec(&OutRequest {
-        jsonrpc: "2.0",
-        id,
-        method,
-        params,
-    })
+    let mut out = Vec::with_capacity(128);
+    out.extend_from_slice(br#"{"jsonrpc":"2.0","id":"#);
+    serde_json::to_writer(&mut out, &id)?;
+    out.extend_from_slice(br#","method":"#);
+    serde_json::to_writer(&mut out, method)?;
+    if let Some(params) = params {
+        out.extend_from_slice(br#","params":"#);
+        serde_json::to_writer(&mut out, params)?;
+    }
+    out.push(b'}');
+    Ok(out)
 }
 
 /// Serialises a notification straight to bytes.
@@ -225,6 +222,12 @@ mod tests {
         assert_eq!(
             std::str::from_utf8(&bytes).expect("utf8"),
             r#"{"jsonrpc":"2.0","id":3,"method":"tools/list","params":{"cursor":"c"}}"#
+        );
+        let bytes = encode_request::<()>(u64::MAX, "a\"b", None).expect("encode");
+        let parsed: Value = serde_json::from_slice(&bytes).expect("valid JSON");
+        assert_eq!(
+            parsed,
+            serde_json::json!({"jsonrpc": "2.0", "id": u64::MAX, "method": "a\"b"})
         );
         let bytes = encode_notification::<()>("notifications/initialized", None).expect("encode");
         assert_eq!(

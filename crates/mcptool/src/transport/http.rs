@@ -431,9 +431,19 @@ enum Media<'a> {
 }
 
 fn media_type(response: &Response) -> Media<'_> {
-    let Some(value) = response.headers().get(CONTENT_TYPE) else {
+    media_type_of(response.headers())
+}
+
+fn media_type_of(headers: &HeaderMap) -> Media<'_> {
+    let Some(value) = headers.get(CONTENT_TYPE) else {
         return Media::Absent;
     };
+    // What servers almost always send, compared before any splitting.
+    match value.as_bytes() {
+        b"text/event-stream" => return Media::Sse,
+        b"application/json" => return Media::Json,
+        _ => {}
+    }
     let Ok(value) = value.to_str() else {
         return Media::Other("(not text)");
     };
@@ -572,6 +582,23 @@ impl SseStream {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn reads_the_media_type_without_its_parameters() {
+        let of = |value: &[u8]| {
+            let mut headers = HeaderMap::new();
+            headers.insert(CONTENT_TYPE, HeaderValue::from_bytes(value).expect("value"));
+            format!("{:?}", media_type_of(&headers))
+        };
+        assert_eq!(of(b"text/event-stream"), "Sse");
+        assert_eq!(of(b"Text/Event-Stream; charset=utf-8"), "Sse");
+        assert_eq!(of(b"application/json"), "Json");
+        assert_eq!(of(b" application/JSON ;charset=UTF-8"), "Json");
+        assert_eq!(of(b"text/html"), r#"Other("text/html")"#);
+        assert_eq!(of(b"; charset=utf-8"), "Absent");
+        assert_eq!(of(b"text/\xFF"), r#"Other("(not text)")"#);
+        assert_eq!(format!("{:?}", media_type_of(&HeaderMap::new())), "Absent");
+    }
 
     #[test]
     fn refuses_urls_that_would_leak_or_cannot_work() {

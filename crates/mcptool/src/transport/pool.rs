@@ -263,7 +263,9 @@ impl Shared {
 /// The idle timeout a server announced with `Keep-Alive: timeout=N` (RFC 9112 leaves the
 /// header to implementations; Node's HTTP server sends it).
 fn server_keep_alive(headers: &http::HeaderMap) -> Option<Duration> {
-    let value = headers.get("keep-alive")?.to_str().ok()?;
+    // A constant name: looking up a `&str` parses and validates it on every response.
+    const KEEP_ALIVE: http::HeaderName = http::HeaderName::from_static("keep-alive");
+    let value = headers.get(KEEP_ALIVE)?.to_str().ok()?;
     value.split(',').find_map(|param| {
         let (name, seconds) = param.split_once('=')?;
         if !name.trim().eq_ignore_ascii_case("timeout") {
