@@ -116,8 +116,12 @@ impl Shared {
             drop(self.reinit.lock().await);
         }
         let (tx, mut rx) = oneshot::channel();
-        let pending = Pending::new(tx, options.on_progress.clone());
-        let last_progress = Arc::clone(&pending.last_progress);
+        let pending = Pending::new(
+            tx,
+            options.on_progress.clone(),
+            options.reset_timeout_on_progress,
+        );
+        let last_progress = pending.last_progress.clone();
         self.register(id, pending);
         let mut guard = PendingGuard {
             shared: self,
@@ -146,7 +150,7 @@ impl Shared {
                     guard.cancel_on_drop = false;
                     Err(Error::cancelled())
                 }
-                fired = deadline(started, timeout, options, &last_progress, deadline_kind) => {
+                fired = deadline(started, timeout, options, last_progress.as_deref(), deadline_kind) => {
                     if guard.cancel_on_drop {
                         self.unregister(id);
                         self.send_cancelled(id, "timed out");
@@ -437,7 +441,7 @@ async fn deadline(
     started: Instant,
     timeout: Duration,
     options: &RequestOptions,
-    last_progress: &Mutex<Option<Instant>>,
+    last_progress: Option<&Mutex<Option<Instant>>>,
     kind: Deadline,
 ) -> Deadline {
     let hard = options.max_total.map(|m| started + m);
@@ -449,7 +453,7 @@ async fn deadline(
         if hard.is_some_and(|h| now >= h) {
             return Deadline::MaxTotal;
         }
-        if options.reset_timeout_on_progress {
+        if let Some(last_progress) = last_progress {
             let last = *last_progress.lock().unwrap_or_else(PoisonError::into_inner);
             if let Some(last) = last.filter(|l| *l + timeout > now) {
                 due = last + timeout;

@@ -126,18 +126,20 @@ impl Hasher for IdHasher {
 pub(crate) struct Pending {
     tx: oneshot::Sender<Result<Box<RawValue>, Error>>,
     progress: Option<ProgressFn>,
-    pub(crate) last_progress: Arc<Mutex<Option<Instant>>>,
+    /// When progress last arrived: kept only for a request whose deadline it extends.
+    pub(crate) last_progress: Option<Arc<Mutex<Option<Instant>>>>,
 }
 
 impl Pending {
     pub(crate) fn new(
         tx: oneshot::Sender<Result<Box<RawValue>, Error>>,
         progress: Option<ProgressFn>,
+        track_progress: bool,
     ) -> Pending {
         Pending {
             tx,
             progress,
-            last_progress: Arc::new(Mutex::new(None)),
+            last_progress: track_progress.then(|| Arc::new(Mutex::new(None))),
         }
     }
 }
@@ -336,11 +338,13 @@ impl Shared {
         let (callback, last) = {
             let pending = self.pending.lock().unwrap_or_else(PoisonError::into_inner);
             match pending.get(&token) {
-                Some(p) => (p.progress.clone(), Arc::clone(&p.last_progress)),
+                Some(p) => (p.progress.clone(), p.last_progress.clone()),
                 None => return,
             }
         };
-        *last.lock().unwrap_or_else(PoisonError::into_inner) = Some(Instant::now());
+        if let Some(last) = last {
+            *last.lock().unwrap_or_else(PoisonError::into_inner) = Some(Instant::now());
+        }
         if let Some(callback) = callback {
             match serde_json::from_value::<Progress>(params) {
                 Ok(p) => callback(p),

@@ -185,39 +185,36 @@ impl ContentFields {
         })
     }
 
-    /// The named fields still held, with their keys.
-    fn named(&mut self) -> [(&'static str, Option<Value>); 7] {
-        [
-            ("type", self.kind.take()),
-            ("text", self.text.take()),
-            ("data", self.data.take()),
-            ("mimeType", self.mime_type.take()),
-            ("uri", self.uri.take()),
-            ("name", self.name.take()),
-            ("resource", self.resource.take()),
-        ]
+    /// Moves the named fields still held into `extra`, `type` too when `with_kind`.
+    fn into_map(mut self, with_kind: bool) -> Map<String, Value> {
+        let mut map = std::mem::take(&mut self.extra);
+        if with_kind && let Some(kind) = self.kind.take() {
+            map.insert("type".to_owned(), kind);
+        }
+        let named = [
+            ("text", &mut self.text),
+            ("data", &mut self.data),
+            ("mimeType", &mut self.mime_type),
+            ("uri", &mut self.uri),
+            ("name", &mut self.name),
+            ("resource", &mut self.resource),
+        ];
+        for (key, slot) in named {
+            if let Some(value) = slot.take() {
+                map.insert(key.to_owned(), value);
+            }
+        }
+        map
     }
 
     /// Everything not yet taken, `type` left out: a known kind's `extra`.
-    fn rest(mut self) -> Map<String, Value> {
-        let mut extra = std::mem::take(&mut self.extra);
-        for (key, value) in self.named().into_iter().skip(1) {
-            if let Some(value) = value {
-                extra.insert(key.to_owned(), value);
-            }
-        }
-        extra
+    fn rest(self) -> Map<String, Value> {
+        self.into_map(false)
     }
 
     /// The block as sent.
-    fn whole(mut self) -> Value {
-        let mut all = std::mem::take(&mut self.extra);
-        for (key, value) in self.named() {
-            if let Some(value) = value {
-                all.insert(key.to_owned(), value);
-            }
-        }
-        Value::Object(all)
+    fn whole(self) -> Value {
+        Value::Object(self.into_map(true))
     }
 
     fn into_content(mut self) -> Content {

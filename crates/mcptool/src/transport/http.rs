@@ -40,6 +40,10 @@ struct SessionState {
     /// The id as a header value, made once (a validated id is always a valid value).
     id_header: Option<HeaderValue>,
     version: Option<HeaderValue>,
+    /// Every header of a POST when there is no header provider: the configured headers,
+    /// `Accept`, `Content-Type` and the session's. Made when the session changes, cloned per
+    /// request.
+    post_headers: HeaderMap,
 }
 
 /// The HTTP side of one client: its URL, its (owned or lent) connection pool and the session
@@ -103,10 +107,12 @@ impl HttpTransport {
             Some(lent) => (Pool::Lent(lent.clone()), false),
             None => (Pool::owned(config.connect_timeout)?, true),
         };
+        let mut session = SessionState::default();
+        session.post_headers = post_headers(&config.headers, &session);
         Ok(HttpTransport {
             target: Target::new(url)?,
             http: RwLock::new(Some(client)),
-            session: RwLock::new(SessionState::default()),
+            session: RwLock::new(session),
             config,
             owned,
             legacy_endpoint: std::sync::OnceLock::new(),
@@ -161,20 +167,12 @@ impl HttpTransport {
         });
         state.id = id;
         state.version = version.map(|v| HeaderValue::from_static(v.as_str()));
+        state.post_headers = post_headers(&self.config.headers, &state);
     }
 
     fn session_headers(&self, headers: &mut HeaderMap) -> bool {
         let state = self.session.read().unwrap_or_else(PoisonError::into_inner);
-        if let Some(v) = &state.version {
-            headers.insert(MCP_PROTOCOL_VERSION, v.clone());
-        }
-        match &state.id_header {
-            Some(value) => {
-                headers.insert(MCP_SESSION_ID, value.clone());
-                true
-            }
-            None => false,
-        }
+        add_session_headers(headers, &state)
     }
 
     async fn base_headers(&self, accept: HeaderValue) -> Result<(HeaderMap, bool), Error> {
@@ -204,8 +202,17 @@ impl HttpTransport {
         capture_session: bool,
     ) -> Result<(PostResponse, Option<SessionId>), Error> {
         let client = self.client()?;
-        let (mut headers, had_session) = self.base_headers(ACCEPT_BOTH).await?;
-        headers.insert(CONTENT_TYPE, JSON);
+        let (mut headers, had_session) = match &self.config.provider {
+            None => {
+                let state = self.session.read().unwrap_or_else(PoisonError::into_inner);
+                (state.post_headers.clone(), state.id_header.is_some())
+            }
+            Some(_) => {
+                let (mut headers, had_session) = self.base_headers(ACCEPT_BOTH).await?;
+                headers.insert(CONTENT_TYPE, JSON);
+                (headers, had_session)
+            }
+        };
         if let Some(extra) = extra {
             for (k, v) in extra {
                 headers.insert(k, v.clone());
@@ -408,6 +415,30 @@ impl HttpTransport {
         };
         Error::new(ErrorKind::HttpStatus, message).with_status(status.as_u16())
     }
+}
+
+/// Adds the session's id and protocol version; says whether there was a session.
+fn add_session_headers(headers: &mut HeaderMap, state: &SessionState) -> bool {
+    if let Some(v) = &state.version {
+        headers.insert(MCP_PROTOCOL_VERSION, v.clone());
+    }
+    match &state.id_header {
+        Some(value) => {
+            headers.insert(MCP_SESSION_ID, value.clone());
+            true
+        }
+        None => false,
+    }
+}
+
+/// The headers of a POST made without a header provider, in the order of precedence
+/// `base_headers` gives them: the configured headers, then ours.
+fn post_headers(configured: &HeaderMap, state: &SessionState) -> HeaderMap {
+    let mut headers = configured.clone();
+    headers.insert(ACCEPT, ACCEPT_BOTH);
+    add_session_headers(&mut headers, state);
+    headers.insert(CONTENT_TYPE, JSON);
+    headers
 }
 
 /// A `reqwest::ClientBuilder` set up like mcptool's own pools: the process-wide TLS
