@@ -38,7 +38,7 @@ impl Shared {
             "clientInfo": self.client_info,
         });
         self.transport.set_session(None, None);
-        let (raw, session) = match self.initialize_exchange(&params).await {
+        let (reply, session) = match self.initialize_exchange(&params).await {
             Err(e)
                 if self.settings.legacy_fallback == LegacyFallback::Auto
                     && !self.transport.is_legacy()
@@ -55,9 +55,7 @@ impl Shared {
             }
             other => other?,
         };
-        let result: InitializeResult = serde_json::from_str(raw.get()).map_err(|e| {
-            Error::protocol("the server's initialize result is malformed").with_source(e)
-        })?;
+        let result: InitializeResult = reply.decode("initialize")?;
         let version: ProtocolVersion = result.protocol_version.parse().map_err(|_| {
             Error::protocol(format!(
                 "server chose protocol version {:?}, which this client does not support",
@@ -93,7 +91,7 @@ impl Shared {
         params: &Value,
     ) -> Result<
         (
-            Box<serde_json::value::RawValue>,
+            super::request::Reply<InitializeResult>,
             Option<crate::transport::SessionId>,
         ),
         Error,

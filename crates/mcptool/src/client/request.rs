@@ -16,10 +16,30 @@ use tracing::Instrument;
 use super::options::RequestOptions;
 use super::shared::{Pending, ReconnectPolicy, Shared};
 use crate::error::{Deadline, Error};
-use crate::protocol::{Incoming, RequestId, encode_request};
+use crate::protocol::{Incoming, Own, RequestId, encode_request};
 use crate::transport::{GetOutcome, PostResponse, SessionId, SseStream};
 
 type Answer = Result<Box<RawValue>, Error>;
+
+/// A request's result: decoded as the caller's type when it came on the request's own
+/// stream, in one pass over the message; raw when it was routed from elsewhere (a JSON body,
+/// the standalone stream) or was not of that type.
+pub(crate) enum Reply<R> {
+    Decoded(R),
+    Raw(Box<RawValue>),
+}
+
+impl<R: DeserializeOwned> Reply<R> {
+    pub(crate) fn decode(self, method: &str) -> Result<R, Error> {
+        match self {
+            Reply::Decoded(result) => Ok(result),
+            Reply::Raw(raw) => serde_json::from_str(raw.get()).map_err(|e| {
+                Error::protocol(format!("the server's result for {method} is malformed"))
+                    .with_source(e)
+            }),
+        }
+    }
+}
 
 /// Removes the pending entry however the request ends; if it ends without an answer (timeout,
 /// cancellation, the caller dropping the future), tells the server to stop.
@@ -51,7 +71,7 @@ impl Shared {
         // Read before sending: a 404 that arrives after another caller already re-initialised
         // must not start a second session.
         let seen = self.generation.load(std::sync::atomic::Ordering::Acquire);
-        let raw = match self.request_with_retries(method, params, options).await {
+        let reply = match self.request_with_retries(method, params, options).await {
             Err(e)
                 if e.is_session_expired()
                     && !e.was_in_flight()
@@ -62,20 +82,18 @@ impl Shared {
             }
             other => other?,
         };
-        serde_json::from_str(raw.get()).map_err(|e| {
-            Error::protocol(format!("the server's result for {method} is malformed")).with_source(e)
-        })
+        reply.decode(method)
     }
 
     /// Sends a request, repeating it after a refused connection or a 5xx answer when that is
     /// safe: for requests that change nothing, or when the caller opted in. Each attempt has
     /// an id of its own.
-    async fn request_with_retries<P: Serialize + ?Sized>(
+    async fn request_with_retries<R: DeserializeOwned, P: Serialize + ?Sized>(
         self: &Arc<Self>,
         method: &str,
         params: Option<&P>,
         options: &RequestOptions,
-    ) -> Answer {
+    ) -> Result<Reply<R>, Error> {
         let repeatable = options.retry_unsafe || is_safe_to_repeat(method);
         let mut attempt = 0;
         loop {
@@ -98,7 +116,7 @@ impl Shared {
 
     /// The request engine: sends request `id`, already encoded in `body`. With
     /// `capture_session` (initialize), also returns the session id the server assigned.
-    pub(crate) async fn exchange(
+    pub(crate) async fn exchange<R: DeserializeOwned>(
         self: &Arc<Self>,
         id: RequestId,
         method: &str,
@@ -106,7 +124,7 @@ impl Shared {
         options: &RequestOptions,
         deadline_kind: Deadline,
         capture_session: bool,
-    ) -> Result<(Box<RawValue>, Option<SessionId>), Error> {
+    ) -> Result<(Reply<R>, Option<SessionId>), Error> {
         if self.closed.load(std::sync::atomic::Ordering::Acquire) {
             return Err(Error::closed());
         }
@@ -158,7 +176,7 @@ impl Shared {
                     }
                     Err(Error::timeout(fired))
                 }
-                result = self.post_and_read(body, &mut rx, capture_session) => result,
+                result = self.post_and_read(id, body, &mut rx, capture_session) => result,
             }
         }
         .instrument(span)
@@ -174,18 +192,19 @@ impl Shared {
         outcome
     }
 
-    async fn post_and_read(
+    async fn post_and_read<R: DeserializeOwned>(
         self: &Arc<Self>,
+        id: RequestId,
         body: Vec<u8>,
         rx: &mut oneshot::Receiver<Answer>,
         capture_session: bool,
-    ) -> Result<(Box<RawValue>, Option<SessionId>), Error> {
+    ) -> Result<(Reply<R>, Option<SessionId>), Error> {
         let generation = self.generation();
         // The request's channel also ends it: `close()` (and expiry) fail it there, and
         // over HTTP+SSE its answer may come on the event stream first.
         let posted = tokio::select! {
             biased;
-            answer = &mut *rx => return received(answer).map(|raw| (raw, None)),
+            answer = &mut *rx => return received(answer).map(|raw| (Reply::Raw(raw), None)),
             posted = self.transport.post(body, None, capture_session) => posted,
         };
         let (response, session) = posted.inspect_err(|e| {
@@ -197,7 +216,7 @@ impl Shared {
             // A request answered 202: the response will come on the standalone stream.
             PostResponse::Accepted => {
                 self.standalone_stream_needed();
-                received(rx.await)
+                received(rx.await).map(Reply::Raw)
             }
             PostResponse::Json(bytes) => {
                 let messages = Incoming::parse_many(&bytes)
@@ -209,7 +228,7 @@ impl Shared {
                     }
                 }
                 match rx.try_recv() {
-                    Ok(answer) => answer,
+                    Ok(answer) => answer.map(Reply::Raw),
                     // One POST carries one request: a JSON-RPC error with id null (or a
                     // foreign id such as "server-error") is the answer to it.
                     Err(_) => match unattributed {
@@ -220,9 +239,9 @@ impl Shared {
                     },
                 }
             }
-            PostResponse::Sse(stream) => self.read_stream(*stream, rx, generation).await,
+            PostResponse::Sse(stream) => self.read_stream(id, *stream, rx, generation).await,
         };
-        answer.map(|raw| (raw, session))
+        answer.map(|reply| (reply, session))
     }
 
     /// Waits the server's `retry` (backing off per attempt) and reopens the stream with
@@ -282,18 +301,19 @@ impl Shared {
 
     /// Reads a request's SSE stream until its answer has arrived (on this stream or another),
     /// resuming with GET + `Last-Event-ID` when the server ends it early.
-    async fn read_stream(
+    async fn read_stream<R: DeserializeOwned>(
         self: &Arc<Self>,
+        id: RequestId,
         mut stream: SseStream,
         rx: &mut oneshot::Receiver<Answer>,
         generation: u64,
-    ) -> Answer {
+    ) -> Result<Reply<R>, Error> {
         let mut attempts = 0;
         let mut delivered: Vec<Arc<str>> = Vec::new();
         loop {
             let event = tokio::select! {
                 biased;
-                answer = &mut *rx => return received(answer),
+                answer = &mut *rx => return received(answer).map(Reply::Raw),
                 event = stream.next_event() => event,
             };
             match event {
@@ -307,28 +327,41 @@ impl Shared {
                         tracing::debug!(id = &**id, "skipped a replayed event");
                         continue;
                     }
-                    let message = Incoming::parse_text(&event.data).map_err(|e| {
+                    let parsed = Incoming::parse_own::<R>(&event.data, id).map_err(|e| {
                         Error::protocol(format!("server sent invalid JSON-RPC on SSE: {e}"))
                     })?;
+                    let message = match parsed {
+                        Own::Answer(outcome) => {
+                            // Ours to take, unless close() (or another stream) got there first.
+                            let answer = if self.unregister(id) {
+                                outcome.map(Reply::Decoded).map_err(Error::rpc)
+                            } else {
+                                received_now(rx).map(Reply::Raw)
+                            };
+                            stream.finish(FINISH_GRACE).await;
+                            return answer;
+                        }
+                        Own::Other(message) => message,
+                    };
                     if let Some(error) = self.dispatch(message) {
                         stream.finish(FINISH_GRACE).await;
                         return Err(Error::rpc(error));
                     }
                     if let Ok(answer) = rx.try_recv() {
                         stream.finish(FINISH_GRACE).await;
-                        return answer;
+                        return answer.map(Reply::Raw);
                     }
                     // Only the events before the answer can come back in a resumed stream.
                     delivered.extend(event.id);
                 }
                 Ok(None) if stream.last_event_id().is_some() => {
                     if let Ok(answer) = rx.try_recv() {
-                        return answer;
+                        return answer.map(Reply::Raw);
                     }
                     let cause = Error::network("response stream ended before the response");
                     stream = tokio::select! {
                         biased;
-                        answer = &mut *rx => return received(answer),
+                        answer = &mut *rx => return received(answer).map(Reply::Raw),
                         next = self.resume(stream, &mut attempts, generation, cause) => next?,
                     };
                 }
@@ -336,13 +369,13 @@ impl Shared {
                     tracing::debug!(error = %e, "response stream broke; resuming");
                     stream = tokio::select! {
                         biased;
-                        answer = &mut *rx => return received(answer),
+                        answer = &mut *rx => return received(answer).map(Reply::Raw),
                         next = self.resume(stream, &mut attempts, generation, e) => next?,
                     };
                 }
                 Ok(None) => {
                     if let Ok(answer) = rx.try_recv() {
-                        return answer;
+                        return answer.map(Reply::Raw);
                     }
                     return Err(Error::network(
                         "response stream ended before the response (and it is not resumable)",
@@ -426,6 +459,11 @@ pub(crate) fn encode<P: Serialize + ?Sized>(
 /// sender (close, shutdown).
 fn received(answer: Result<Answer, oneshot::error::RecvError>) -> Answer {
     answer.unwrap_or_else(|_| Err(Error::closed()))
+}
+
+/// What a request's channel holds now: its answer, or `closed` when there is none.
+fn received_now(rx: &mut oneshot::Receiver<Answer>) -> Answer {
+    rx.try_recv().unwrap_or_else(|_| Err(Error::closed()))
 }
 
 async fn cancelled(token: Option<&CancellationToken>) {

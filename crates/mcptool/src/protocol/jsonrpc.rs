@@ -1,3 +1,4 @@
+use serde::de::DeserializeOwned;
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
 use serde_json::value::RawValue;
@@ -94,6 +95,8 @@ pub(crate) fn encode_response(
     })
 }
 
+const NEITHER: &str = "message has neither method, result nor error";
+
 #[derive(Deserialize)]
 struct RawIncoming {
     #[serde(default)]
@@ -106,6 +109,30 @@ struct RawIncoming {
     result: Option<Box<RawValue>>,
     #[serde(default)]
     error: Option<RpcError>,
+}
+
+/// A message read as the answer to one request, its result already of the caller's type.
+#[derive(Deserialize)]
+struct TypedIncoming<R> {
+    #[serde(default)]
+    id: Option<Value>,
+    #[serde(default)]
+    method: Option<String>,
+    #[serde(default)]
+    params: Option<Value>,
+    // Missing, it is `None` all the same (a `default` would ask `R: Default`).
+    result: Option<R>,
+    #[serde(default)]
+    error: Option<RpcError>,
+}
+
+/// A message on a request's own stream: its answer, or anything else.
+#[derive(Debug)]
+pub(crate) enum Own<R> {
+    /// The answer to the request, its result decoded.
+    Answer(Result<R, RpcError>),
+    /// A notification, a server request, or a response to another request.
+    Other(Incoming),
 }
 
 /// One message from the server, classified.
@@ -144,6 +171,39 @@ impl Incoming {
         Incoming::classify(raw)
     }
 
+    /// Parses a message on the stream of request `own`: its answer is decoded straight into
+    /// `R`. Anything else, and an answer whose result is not an `R` (reported later, when the
+    /// raw result fails to decode), is read as an [`Incoming`].
+    pub(crate) fn parse_own<R: DeserializeOwned>(
+        text: &str,
+        own: RequestId,
+    ) -> Result<Own<R>, String> {
+        if let Ok(typed) = serde_json::from_str::<TypedIncoming<R>>(text) {
+            match (typed.method, typed.id) {
+                (None, Some(id)) if id.as_u64() == Some(own) => {
+                    return match (typed.result, typed.error) {
+                        (_, Some(error)) => Ok(Own::Answer(Err(error))),
+                        (Some(result), None) => Ok(Own::Answer(Ok(result))),
+                        (None, None) => Err(NEITHER.to_owned()),
+                    };
+                }
+                (Some(method), id) => {
+                    return Incoming::classify(RawIncoming {
+                        id,
+                        method: Some(method),
+                        params: typed.params,
+                        result: None,
+                        error: None,
+                    })
+                    .map(Own::Other);
+                }
+                // Another request's answer: read again, its result raw.
+                (None, _) => {}
+            }
+        }
+        Incoming::parse_text(text).map(Own::Other)
+    }
+
     /// Parses a body that holds one message or (2025-03-26) a batch of them.
     pub(crate) fn parse_many(bytes: &[u8]) -> Result<Vec<Incoming>, String> {
         let first = bytes.iter().find(|b| !b.is_ascii_whitespace());
@@ -172,9 +232,7 @@ impl Incoming {
                 let outcome = match (raw.result, raw.error) {
                     (_, Some(error)) => Err(error),
                     (Some(result), None) => Ok(result),
-                    (None, None) => {
-                        return Err("message has neither method, result nor error".to_owned());
-                    }
+                    (None, None) => return Err(NEITHER.to_owned()),
                 };
                 Ok(Incoming::Response { id, outcome })
             }
@@ -213,6 +271,52 @@ mod tests {
                 .len(),
             2
         );
+    }
+
+    #[test]
+    fn reads_a_requests_own_answer_in_its_type_and_anything_else_as_it_is() {
+        #[derive(Debug, Deserialize, PartialEq)]
+        struct Echo {
+            text: String,
+        }
+        let own = |text: &str| Incoming::parse_own::<Echo>(text, 7);
+        let ok = own(r#"{"result":{"text":"hi"},"jsonrpc":"2.0","id":7}"#).expect("answer");
+        assert!(
+            matches!(ok, Own::Answer(Ok(ref e)) if e.text == "hi"),
+            "{ok:?}"
+        );
+        let err = own(r#"{"jsonrpc":"2.0","id":7,"error":{"code":-32602,"message":"bad"}}"#)
+            .expect("error answer");
+        assert!(
+            matches!(err, Own::Answer(Err(ref e)) if e.code == -32602),
+            "{err:?}"
+        );
+        // Our answer, but not an Echo: read raw, for the caller's decoding to report.
+        let odd = own(r#"{"jsonrpc":"2.0","id":7,"result":{"text":5}}"#).expect("raw");
+        assert!(
+            matches!(odd, Own::Other(Incoming::Response { id: Some(7), outcome: Ok(ref r) }) if r.get() == r#"{"text":5}"#),
+            "{odd:?}"
+        );
+        // Another request's answer keeps its raw result.
+        let other = own(r#"{"jsonrpc":"2.0","id":8,"result":{"text":"x"}}"#).expect("other");
+        assert!(
+            matches!(other, Own::Other(Incoming::Response { id: Some(8), .. })),
+            "{other:?}"
+        );
+        let note =
+            own(r#"{"jsonrpc":"2.0","method":"notifications/progress","params":{"progress":1}}"#)
+                .expect("notification");
+        assert!(
+            matches!(note, Own::Other(Incoming::Notification { ref method, params: Some(_) }) if method == "notifications/progress"),
+            "{note:?}"
+        );
+        let ask = own(r#"{"jsonrpc":"2.0","id":"s1","method":"ping"}"#).expect("request");
+        assert!(
+            matches!(ask, Own::Other(Incoming::Request { ref method, .. }) if method == "ping"),
+            "{ask:?}"
+        );
+        assert!(own(r#"{"jsonrpc":"2.0","id":7}"#).is_err());
+        assert!(own(r#"{"jsonrpc":"2.0","id":7,"result":"#).is_err());
     }
 
     #[test]

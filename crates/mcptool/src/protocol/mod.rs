@@ -9,7 +9,7 @@ mod version;
 
 pub use jsonrpc::RpcError;
 pub(crate) use jsonrpc::{
-    Incoming, RequestId, encode_notification, encode_request, encode_response,
+    Incoming, Own, RequestId, encode_notification, encode_request, encode_response,
 };
 pub use types::{
     CallToolResult, CompleteResult, Completion, Content, GetPromptResult, Implementation,
