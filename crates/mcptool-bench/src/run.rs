@@ -102,17 +102,43 @@ async fn measure_all(url: &str, config: &BenchConfig, rivals: bool) -> Result<Re
         concurrency: config.concurrency,
         ..Report::default()
     };
-    // Runs interleave the clients, so that a noisy neighbour hurts all of them alike.
+    // Runs interleave the clients, so that a noisy neighbour hurts all of them alike, and each
+    // client is measured right after a run of the floor of its own, its ratios taken to that
+    // run: the machine's load drifts, and a baseline measured a dozen seconds earlier, before
+    // other clients, measures a different machine.
     let mut runs: Vec<Vec<Figures>> = vec![Vec::new(); subjects.len()];
+    let mut baselines: Vec<Vec<Figures>> = vec![Vec::new(); subjects.len()];
+    // The first floor run of each round: the baseline of the script clients, run apart.
+    let mut first_floors: Vec<Figures> = Vec::new();
     let mut failed: Vec<Option<String>> = vec![None; subjects.len()];
     for round in 1..=config.runs {
+        let mut first = true;
         for (i, subject) in subjects.iter().enumerate() {
-            if failed[i].is_some() {
+            if failed[i].is_some() || (matches!(subject, Subject::Floor) && subjects.len() > 1) {
                 continue;
             }
+            let floor = if matches!(subject, Subject::Floor) {
+                None
+            } else {
+                eprintln!("run {round}/{}: floor", config.runs);
+                let floor = Subject::Floor.run(url, config).await?;
+                runs[0].push(floor);
+                if std::mem::take(&mut first) {
+                    first_floors.push(floor);
+                }
+                Some(floor)
+            };
             eprintln!("run {round}/{}: {}", config.runs, subject.name());
             match subject.run(url, config).await {
-                Ok(figures) => runs[i].push(figures),
+                Ok(figures) => {
+                    let base = floor.unwrap_or_else(|| {
+                        // Only the floor is measured.
+                        first_floors.push(figures);
+                        figures
+                    });
+                    baselines[i].push(base);
+                    runs[i].push(figures);
+                }
                 // A reference or a rival that fails is reported; the floor or mcptool failing
                 // fails the run.
                 Err(err) if !matches!(subject, Subject::Floor | Subject::Mcptool) => {
@@ -123,13 +149,17 @@ async fn measure_all(url: &str, config: &BenchConfig, rivals: bool) -> Result<Re
             }
         }
     }
-    let floor = runs[0].clone();
-    for ((subject, figures), failure) in subjects.iter().zip(runs).zip(failed) {
+    // The floor's own line: every run of it, each its own baseline.
+    baselines[0] = runs[0].clone();
+    let floor = first_floors;
+    for (((subject, figures), base), failure) in
+        subjects.iter().zip(runs).zip(&baselines).zip(failed)
+    {
         match failure {
             Some(why) => report.skipped.push((subject.name().to_owned(), why)),
             None => report
                 .clients
-                .push(ClientReport::new(subject.name(), figures, &floor)),
+                .push(ClientReport::new(subject.name(), figures, base)),
         }
     }
     if rivals {
