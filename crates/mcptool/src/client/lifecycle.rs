@@ -1,7 +1,7 @@
 //! Opening and ending a session: `initialize`, single-flight re-initialisation, `close()`.
 
 use std::sync::Arc;
-use std::sync::atomic::Ordering;
+use std::sync::atomic::{AtomicBool, Ordering};
 
 use serde_json::{Value, json};
 
@@ -127,6 +127,15 @@ impl Shared {
     /// since `seen_generation`: one re-initialisation serves every concurrent caller.
     pub(crate) async fn reinitialize(self: &Arc<Self>, seen_generation: u64) -> Result<(), Error> {
         let _single_flight = self.reinit.lock().await;
+        /// Clears the flag however the re-initialisation ends, cancellation included.
+        struct Flag<'a>(&'a AtomicBool);
+        impl Drop for Flag<'_> {
+            fn drop(&mut self) {
+                self.0.store(false, Ordering::Release);
+            }
+        }
+        self.reinitializing.store(true, Ordering::Release);
+        let _flag = Flag(&self.reinitializing);
         if self.generation.load(Ordering::Acquire) != seen_generation {
             return Ok(());
         }

@@ -128,7 +128,11 @@ impl Shared {
         if self.closed.load(std::sync::atomic::Ordering::Acquire) {
             return Err(Error::closed());
         }
-        if method != "initialize" && self.reinit.try_lock().is_err() {
+        if method != "initialize"
+            && self
+                .reinitializing
+                .load(std::sync::atomic::Ordering::Acquire)
+        {
             // A re-initialisation is under way: wait for the new session rather than send
             // this request with none.
             drop(self.reinit.lock().await);

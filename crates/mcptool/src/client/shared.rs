@@ -165,6 +165,9 @@ pub(crate) struct Shared {
     /// Bumped by every successful `initialize`; lets concurrent callers share one.
     pub(crate) generation: AtomicU64,
     pub(crate) reinit: tokio::sync::Mutex<()>,
+    /// Set while a re-initialisation holds `reinit`: what requests check, a load where
+    /// trying the lock would write to a line every caller shares.
+    pub(crate) reinitializing: AtomicBool,
     pub(crate) server: Mutex<Option<Arc<InitializeResult>>>,
     pub(crate) stream_stop: Mutex<Option<CancellationToken>>,
 }
@@ -204,6 +207,7 @@ impl Shared {
             expired_at: AtomicU64::new(0),
             generation: AtomicU64::new(0),
             reinit: tokio::sync::Mutex::new(()),
+            reinitializing: AtomicBool::new(false),
             server: Mutex::new(None),
             stream_stop: Mutex::new(None),
         }
