@@ -163,6 +163,22 @@ async fn dropping_a_call_future_tells_the_server_to_stop() {
     .await;
 }
 
+/// Closes `client` while `call` waits, and checks that the call fails as closed within `limit`.
+async fn close_under(
+    client: &Client,
+    call: tokio::task::JoinHandle<mcptool::Result<mcptool::protocol::CallToolResult>>,
+    limit: Duration,
+) {
+    let started = std::time::Instant::now();
+    client.close().await.expect("close");
+    let err = call
+        .await
+        .expect("task")
+        .expect_err("closed under the call");
+    assert!(err.is_closed(), "{err:?}");
+    assert!(started.elapsed() < limit, "{:?}", started.elapsed());
+}
+
 #[tokio::test]
 async fn close_fails_a_request_still_waiting_for_its_response_headers() {
     within(Duration::from_secs(30), async {
@@ -196,18 +212,7 @@ async fn close_fails_a_request_still_waiting_for_its_response_headers() {
             tokio::spawn(async move { caller.call_tool("echo", json!({"message": "x"})).await });
         // The server holds the POST before reading it, so nothing on its side says it arrived.
         tokio::time::sleep(Duration::from_millis(200)).await;
-        let started = std::time::Instant::now();
-        client.close().await.expect("close");
-        let err = call
-            .await
-            .expect("task")
-            .expect_err("closed under the call");
-        assert!(err.is_closed(), "{err:?}");
-        assert!(
-            started.elapsed() < Duration::from_secs(2),
-            "{:?}",
-            started.elapsed()
-        );
+        close_under(&client, call, Duration::from_secs(2)).await;
         server.shutdown().await;
     })
     .await;
@@ -222,14 +227,7 @@ async fn close_fails_requests_in_flight_promptly() {
         let call =
             tokio::spawn(async move { caller.call_tool("sleep", json!({"ms": 10000})).await });
         tokio::time::sleep(Duration::from_millis(100)).await;
-        let started = std::time::Instant::now();
-        client.close().await.expect("close");
-        let err = call
-            .await
-            .expect("task")
-            .expect_err("closed under the call");
-        assert!(err.is_closed(), "{err:?}");
-        assert!(started.elapsed() < Duration::from_secs(3));
+        close_under(&client, call, Duration::from_secs(3)).await;
         wait_stats(&server, "the tool stopped with the session", |s| {
             s.open_connections == 0
         })

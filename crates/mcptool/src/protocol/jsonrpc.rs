@@ -97,23 +97,10 @@ pub(crate) fn encode_response(
 
 const NEITHER: &str = "message has neither method, result nor error";
 
+/// A message as sent, its result raw, or (on a request's own stream) already of the caller's
+/// type.
 #[derive(Deserialize)]
-struct RawIncoming {
-    #[serde(default)]
-    id: Option<Value>,
-    #[serde(default)]
-    method: Option<String>,
-    #[serde(default)]
-    params: Option<Value>,
-    #[serde(default)]
-    result: Option<Box<RawValue>>,
-    #[serde(default)]
-    error: Option<RpcError>,
-}
-
-/// A message read as the answer to one request, its result already of the caller's type.
-#[derive(Deserialize)]
-struct TypedIncoming<R> {
+struct RawIncoming<R = Box<RawValue>> {
     #[serde(default)]
     id: Option<Value>,
     #[serde(default)]
@@ -178,7 +165,7 @@ impl Incoming {
         text: &str,
         own: RequestId,
     ) -> Result<Own<R>, String> {
-        if let Ok(typed) = serde_json::from_str::<TypedIncoming<R>>(text) {
+        if let Ok(typed) = serde_json::from_str::<RawIncoming<R>>(text) {
             match (typed.method, typed.id) {
                 (None, Some(id)) if id.as_u64() == Some(own) => {
                     return match (typed.result, typed.error) {
