@@ -156,7 +156,8 @@ pub(crate) struct Shared {
     /// sessions never subscribe (notifications with no subscriber are dropped either way).
     notifications: std::sync::OnceLock<broadcast::Sender<ServerNotification>>,
     notification_capacity: usize,
-    /// Cancelled at close or drop: stops every background task and in-flight request.
+    /// Cancelled at close or drop: stops every background task (requests in flight end through
+    /// their channels, which `fail_all` answers with a closed error).
     pub(crate) cancel: CancellationToken,
     pub(crate) tracker: TaskTracker,
     pub(crate) closed: AtomicBool,
