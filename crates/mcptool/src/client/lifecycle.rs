@@ -38,7 +38,10 @@ impl Shared {
             "clientInfo": self.client_info,
         });
         self.transport.set_session(None, None);
-        let (reply, session) = match self.initialize_exchange(&params).await {
+        let (reply, session) = match self
+            .request_with_retries("initialize", Some(&params), &RequestOptions::default())
+            .await
+        {
             Err(e)
                 if self.settings.legacy_fallback == LegacyFallback::Auto
                     && !self.transport.is_legacy()
@@ -51,7 +54,8 @@ impl Shared {
                     .open_legacy(self.settings.initialize_timeout)
                     .await?;
                 self.start_legacy_stream(stream);
-                self.initialize_exchange(&params).await?
+                self.request_with_retries("initialize", Some(&params), &RequestOptions::default())
+                    .await?
             }
             other => other?,
         };
@@ -83,44 +87,6 @@ impl Shared {
             "session initialised"
         );
         Ok(result)
-    }
-
-    /// The `initialize` request, repeated after a refused connection or a 5xx answer.
-    async fn initialize_exchange(
-        self: &Arc<Self>,
-        params: &Value,
-    ) -> Result<
-        (
-            super::request::Reply<InitializeResult>,
-            Option<crate::transport::SessionId>,
-        ),
-        Error,
-    > {
-        let mut attempt = 0;
-        loop {
-            let id = self.next_id();
-            let body = super::request::encode(id, "initialize", Some(params), false)?;
-            let sent = self
-                .exchange(
-                    id,
-                    "initialize",
-                    body,
-                    &RequestOptions::default(),
-                    Deadline::Initialize,
-                    true,
-                )
-                .await;
-            match sent {
-                Err(e) if attempt < 2 && super::request::is_transient(&e) => {
-                    attempt += 1;
-                    tracing::debug!(error = %e, attempt, "initialize failed; retrying");
-                    let wait =
-                        super::request::jittered(std::time::Duration::from_millis(100), attempt);
-                    tokio::time::sleep(wait).await;
-                }
-                other => return other,
-            }
-        }
     }
 
     /// Starts a new session after the old one expired, unless another caller already did

@@ -71,7 +71,7 @@ impl Shared {
         // Read before sending: a 404 that arrives after another caller already re-initialised
         // must not start a second session.
         let seen = self.generation.load(std::sync::atomic::Ordering::Acquire);
-        let reply = match self.request_with_retries(method, params, options).await {
+        let (reply, _) = match self.request_with_retries(method, params, options).await {
             Err(e)
                 if e.is_session_expired()
                     && !e.was_in_flight()
@@ -86,24 +86,21 @@ impl Shared {
     }
 
     /// Sends a request, repeating it after a refused connection or a 5xx answer when that is
-    /// safe: for requests that change nothing, or when the caller opted in. Each attempt has
-    /// an id of its own.
-    async fn request_with_retries<R: DeserializeOwned, P: Serialize + ?Sized>(
+    /// safe: for requests that change nothing (`initialize` among them), or when the caller
+    /// opted in. Each attempt has an id of its own. For `initialize`, also returns the session
+    /// id the server assigned.
+    pub(crate) async fn request_with_retries<R: DeserializeOwned, P: Serialize + ?Sized>(
         self: &Arc<Self>,
         method: &str,
         params: Option<&P>,
         options: &RequestOptions,
-    ) -> Result<Reply<R>, Error> {
+    ) -> Result<(Reply<R>, Option<SessionId>), Error> {
         let repeatable = options.retry_unsafe || is_safe_to_repeat(method);
         let mut attempt = 0;
         loop {
             let id = self.next_id();
             let body = encode(id, method, params, options.on_progress.is_some())?;
-            let sent = self
-                .exchange(id, method, body, options, Deadline::Request, false)
-                .await
-                .map(|(raw, _)| raw);
-            match sent {
+            match self.exchange(id, method, body, options).await {
                 Err(e) if repeatable && attempt < RETRIES && is_transient(&e) => {
                     attempt += 1;
                     tracing::debug!(error = %e, method, attempt, "transient failure; retrying");
@@ -114,21 +111,25 @@ impl Shared {
         }
     }
 
-    /// The request engine: sends request `id`, already encoded in `body`. With
-    /// `capture_session` (initialize), also returns the session id the server assigned.
-    pub(crate) async fn exchange<R: DeserializeOwned>(
+    /// The request engine: sends request `id`, already encoded in `body`. For `initialize`,
+    /// also returns the session id the server assigned.
+    async fn exchange<R: DeserializeOwned>(
         self: &Arc<Self>,
         id: RequestId,
         method: &str,
         body: Vec<u8>,
         options: &RequestOptions,
-        deadline_kind: Deadline,
-        capture_session: bool,
     ) -> Result<(Reply<R>, Option<SessionId>), Error> {
         if self.closed.load(std::sync::atomic::Ordering::Acquire) {
             return Err(Error::closed());
         }
-        if method != "initialize"
+        let initialize = method == "initialize";
+        let deadline_kind = if initialize {
+            Deadline::Initialize
+        } else {
+            Deadline::Request
+        };
+        if !initialize
             && self
                 .reinitializing
                 .load(std::sync::atomic::Ordering::Acquire)
@@ -149,7 +150,7 @@ impl Shared {
             shared: self,
             id,
             // Never cancel initialize (the spec forbids it).
-            cancel_on_drop: method != "initialize",
+            cancel_on_drop: !initialize,
         };
         // `close()` fails every registered request through its channel; one that registered
         // after that must see the flag instead.
@@ -157,9 +158,10 @@ impl Shared {
             guard.cancel_on_drop = false;
             return Err(Error::closed());
         }
-        let timeout = options.timeout.unwrap_or(match deadline_kind {
-            Deadline::Initialize => self.settings.initialize_timeout,
-            _ => self.settings.request_timeout,
+        let timeout = options.timeout.unwrap_or(if initialize {
+            self.settings.initialize_timeout
+        } else {
+            self.settings.request_timeout
         });
         let started = Instant::now();
         let span = tracing::debug_span!("mcp.request", method, id);
@@ -180,7 +182,7 @@ impl Shared {
                     }
                     Err(Error::timeout(fired))
                 }
-                result = self.post_and_read(id, body, &mut rx, capture_session) => result,
+                result = self.post_and_read(id, body, &mut rx, initialize) => result,
             }
         }
         .instrument(span)
