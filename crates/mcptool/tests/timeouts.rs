@@ -17,6 +17,30 @@ use support::within;
 use tokio_util::sync::CancellationToken;
 
 #[tokio::test]
+async fn answered_calls_send_no_cancellation() {
+    within(Duration::from_secs(30), async {
+        let server = start_default().await;
+        let client = Client::connect(server.url()).await.expect("connect");
+        for n in 0..3 {
+            let result = client
+                .call_tool("echo", json!({"message": n.to_string()}))
+                .await
+                .expect("echo");
+            assert!(!result.is_error);
+        }
+        // A cancellation would be sent in the background: give it time to arrive.
+        tokio::time::sleep(Duration::from_millis(300)).await;
+        let stats = server.stats().snapshot();
+        assert_eq!(stats.methods.get("tools/call"), Some(&3));
+        assert_eq!(stats.methods.get("notifications/cancelled"), None);
+        assert_eq!(client.requests_in_flight(), 0);
+        client.close().await.expect("close");
+        server.shutdown().await;
+    })
+    .await;
+}
+
+#[tokio::test]
 async fn a_timeout_sends_cancelled_and_the_client_stays_usable() {
     within(Duration::from_secs(30), async {
         let server = start_default().await;

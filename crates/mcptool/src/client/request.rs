@@ -187,9 +187,9 @@ impl Shared {
         }
         .instrument(span)
         .await;
-        if outcome.is_err() {
-            guard.cancel_on_drop = false;
-        }
+        // Answered or failed, the request is over: nothing to cancel. (An answer read off the
+        // request's own stream leaves its entry for the guard to remove.)
+        guard.cancel_on_drop = false;
         tracing::debug!(
             elapsed_us = started.elapsed().as_micros() as u64,
             ok = outcome.is_ok(),
@@ -338,11 +338,11 @@ impl Shared {
                     })?;
                     let message = match parsed {
                         Own::Answer(outcome) => {
-                            // Ours to take, unless close() (or another stream) got there first.
-                            let answer = if self.unregister(id) {
-                                outcome.map(Reply::Decoded).map_err(Error::rpc)
-                            } else {
-                                received_now(rx).map(Reply::Raw)
+                            // Ours, unless close() (or another stream) answered first: then
+                            // the channel holds that. The entry goes with exchange's guard.
+                            let answer = match rx.try_recv() {
+                                Ok(earlier) => earlier.map(Reply::Raw),
+                                Err(_) => outcome.map(Reply::Decoded).map_err(Error::rpc),
                             };
                             stream.finish(FINISH_GRACE).await;
                             return answer;
@@ -465,11 +465,6 @@ pub(crate) fn encode<P: Serialize + ?Sized>(
 /// sender (close, shutdown).
 fn received(answer: Result<Answer, oneshot::error::RecvError>) -> Answer {
     answer.unwrap_or_else(|_| Err(Error::closed()))
-}
-
-/// What a request's channel holds now: its answer, or `closed` when there is none.
-fn received_now(rx: &mut oneshot::Receiver<Answer>) -> Answer {
-    rx.try_recv().unwrap_or_else(|_| Err(Error::closed()))
 }
 
 async fn cancelled(token: Option<&CancellationToken>) {
