@@ -160,6 +160,12 @@ impl Response {
         &self.headers
     }
 
+    /// Drops the headers once they have been read. Their values share the connection's read
+    /// buffer: while they live, hyper must allocate a new buffer for the rest of the body.
+    pub(crate) fn release_headers(&mut self) {
+        self.headers = HeaderMap::new();
+    }
+
     /// The declared body length, if the server gave one.
     pub(crate) fn content_length(&self) -> Option<u64> {
         self.headers

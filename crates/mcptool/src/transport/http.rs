@@ -383,7 +383,8 @@ impl HttpTransport {
         }
     }
 
-    fn sse_stream(&self, response: Response, last_id: Option<String>) -> SseStream {
+    fn sse_stream(&self, mut response: Response, last_id: Option<String>) -> SseStream {
+        response.release_headers();
         SseStream {
             response,
             decoder: SseDecoder::new(self.config.max_message_bytes).with_last_id(last_id),
