@@ -125,3 +125,51 @@ async fn a_failing_header_provider_fails_the_request_with_a_config_error() {
     })
     .await;
 }
+
+#[tokio::test]
+async fn every_request_carries_one_host_header_and_a_configured_one_wins() {
+    within(Duration::from_secs(30), async {
+        let server = start_default().await;
+        let url = server.url();
+        let authority = url
+            .trim_start_matches("http://")
+            .split('/')
+            .next()
+            .expect("authority")
+            .to_owned();
+        let run = |client: Client| async move {
+            client
+                .call_tool("echo", json!({"message": "x"}))
+                .await
+                .expect("echo");
+            client.list_tools().await.expect("tools/list");
+            client.close().await.expect("close");
+        };
+        run(Client::builder(&url).connect().await.expect("connect")).await;
+        let first = server.stats().requests().len();
+        run(Client::builder(&url)
+            .header("host", "mcp.internal:8443")
+            .connect()
+            .await
+            .expect("connect"))
+        .await;
+        let records = server.stats().requests();
+        assert!(first >= 4 && records.len() >= first + 4, "{records:?}");
+        for (i, r) in records.iter().enumerate() {
+            let hosts: Vec<&str> = r
+                .headers
+                .iter()
+                .filter(|(k, _)| k.eq_ignore_ascii_case("host"))
+                .map(|(_, v)| v.as_str())
+                .collect();
+            let want = if i < first {
+                authority.as_str()
+            } else {
+                "mcp.internal:8443"
+            };
+            assert_eq!(hosts, [want], "request {i}: {r:?}");
+        }
+        server.shutdown().await;
+    })
+    .await;
+}

@@ -40,6 +40,11 @@ pub(crate) struct Target {
 }
 
 impl Target {
+    /// The `Host` header of requests to this target.
+    pub(crate) fn host(&self) -> &HeaderValue {
+        &self.host
+    }
+
     pub(crate) fn new(url: Url) -> Result<Target, Error> {
         let invalid = |e: BoxError| {
             Error::config(format!("invalid server URL {:?}", url.as_str())).with_source(e)

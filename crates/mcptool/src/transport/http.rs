@@ -2,7 +2,7 @@ use std::sync::{PoisonError, RwLock};
 use std::time::Duration;
 
 use bytes::Bytes;
-use http::header::{ACCEPT, CONTENT_TYPE, HeaderMap, HeaderName, HeaderValue};
+use http::header::{ACCEPT, CONTENT_TYPE, HOST, HeaderMap, HeaderName, HeaderValue};
 use http::{Method, StatusCode};
 use reqwest::Url;
 
@@ -107,10 +107,12 @@ impl HttpTransport {
             Some(lent) => (Pool::Lent(lent.clone()), false),
             None => (Pool::owned(config.connect_timeout)?, true),
         };
+        let target = Target::new(url)?;
         let mut session = SessionState::default();
-        session.post_headers = post_headers(&config.headers, &session);
+        session.post_headers =
+            post_headers(&config.headers, &session, owned.then(|| target.host()));
         Ok(HttpTransport {
-            target: Target::new(url)?,
+            target,
             http: RwLock::new(Some(client)),
             session: RwLock::new(session),
             config,
@@ -167,7 +169,11 @@ impl HttpTransport {
         });
         state.id = id;
         state.version = version.map(|v| HeaderValue::from_static(v.as_str()));
-        state.post_headers = post_headers(&self.config.headers, &state);
+        state.post_headers = post_headers(
+            &self.config.headers,
+            &state,
+            self.owned.then(|| self.target.host()),
+        );
     }
 
     fn session_headers(&self, headers: &mut HeaderMap) -> bool {
@@ -433,12 +439,23 @@ fn add_session_headers(headers: &mut HeaderMap, state: &SessionState) -> bool {
 }
 
 /// The headers of a POST made without a header provider, in the order of precedence
-/// `base_headers` gives them: the configured headers, then ours.
-fn post_headers(configured: &HeaderMap, state: &SessionState) -> HeaderMap {
+/// `base_headers` gives them: the configured headers, then ours. With `host` (an owned pool,
+/// which would add it), `Host` too unless configured: a clone of the template then has all
+/// its entries, and no request grows it.
+fn post_headers(
+    configured: &HeaderMap,
+    state: &SessionState,
+    host: Option<&HeaderValue>,
+) -> HeaderMap {
     let mut headers = configured.clone();
     headers.insert(ACCEPT, ACCEPT_BOTH);
     add_session_headers(&mut headers, state);
     headers.insert(CONTENT_TYPE, JSON);
+    if let Some(host) = host
+        && !headers.contains_key(HOST)
+    {
+        headers.insert(HOST, host.clone());
+    }
     headers
 }
 
