@@ -77,7 +77,8 @@ impl Shared {
                     && !e.was_in_flight()
                     && self.settings.reconnect == ReconnectPolicy::Reinitialize =>
             {
-                self.reinitialize(seen).await?;
+                // Boxed: a rare path that would otherwise enlarge every request's future.
+                Box::pin(self.reinitialize(seen)).await?;
                 self.request_with_retries(method, params, options).await?
             }
             other => other?,
@@ -245,7 +246,7 @@ impl Shared {
                     },
                 }
             }
-            PostResponse::Sse(stream) => self.read_stream(id, *stream, rx, generation).await,
+            PostResponse::Sse(stream) => self.read_stream(id, stream, rx, generation).await,
         };
         answer.map(|reply| (reply, session))
     }
@@ -255,11 +256,11 @@ impl Shared {
     /// attempts run out.
     async fn resume(
         &self,
-        stream: SseStream,
+        stream: Box<SseStream>,
         attempts: &mut u32,
         generation: u64,
         cause: Error,
-    ) -> Result<SseStream, Error> {
+    ) -> Result<Box<SseStream>, Error> {
         loop {
             *attempts += 1;
             if *attempts > self.settings.resume_attempts {
@@ -277,7 +278,7 @@ impl Shared {
             tokio::time::sleep(jittered(wait, *attempts).min(MAX_RESUME_WAIT)).await;
             let last = stream.last_event_id().map(str::to_owned);
             match self.transport.get(last.as_deref()).await {
-                Ok(GetOutcome::Stream(next)) => return Ok(*next),
+                Ok(GetOutcome::Stream(next)) => return Ok(next),
                 Ok(GetOutcome::NotAllowed | GetOutcome::Conflict) => {
                     return Err(Error::network(
                         "response stream ended early and the server refused to resume it",
@@ -310,7 +311,7 @@ impl Shared {
     async fn read_stream<R: DeserializeOwned>(
         self: &Arc<Self>,
         id: RequestId,
-        mut stream: SseStream,
+        mut stream: Box<SseStream>,
         rx: &mut oneshot::Receiver<Answer>,
         generation: u64,
     ) -> Result<Reply<R>, Error> {
@@ -368,7 +369,8 @@ impl Shared {
                     stream = tokio::select! {
                         biased;
                         answer = &mut *rx => return received(answer).map(Reply::Raw),
-                        next = self.resume(stream, &mut attempts, generation, cause) => next?,
+                        // Boxed, as a rare path: it keeps the request's future small.
+                        next = Box::pin(self.resume(stream, &mut attempts, generation, cause)) => next?,
                     };
                 }
                 Err(e) if is_resumable(&e) && stream.last_event_id().is_some() => {
@@ -376,7 +378,7 @@ impl Shared {
                     stream = tokio::select! {
                         biased;
                         answer = &mut *rx => return received(answer).map(Reply::Raw),
-                        next = self.resume(stream, &mut attempts, generation, e) => next?,
+                        next = Box::pin(self.resume(stream, &mut attempts, generation, e)) => next?,
                     };
                 }
                 Ok(None) => {

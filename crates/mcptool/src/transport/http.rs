@@ -591,7 +591,7 @@ impl SseStream {
     /// After the answer has arrived: waits up to `grace` for the server to end the stream, as
     /// the spec says it should, so that the connection goes back to the pool instead of being
     /// closed with the unfinished body. Anything else still on the stream is dropped.
-    pub(crate) async fn finish(mut self, grace: Duration) {
+    pub(crate) async fn finish(&mut self, grace: Duration) {
         // The end usually came in the same read as the answer, but the connection's task hands
         // it over only once asked for more: ask, and let that task run, before any timer.
         let mut ended = self.done;
