@@ -3,6 +3,11 @@
 //! A short run by default, so that `cargo bench` stays quick on a shared machine; set
 //! `MCPTOOL_BENCH_FULL=1` for the published benchmark (or run `mcptool bench`).
 
+/// The same allocator as the `mcptool` binary's, so that both give the same figures.
+#[cfg(all(feature = "jemalloc", not(target_env = "msvc")))]
+#[global_allocator]
+static ALLOCATOR: tikv_jemallocator::Jemalloc = tikv_jemallocator::Jemalloc;
+
 fn main() -> std::process::ExitCode {
     mcptool_bench::run_child_if_requested();
     let full = std::env::var_os("MCPTOOL_BENCH_FULL").is_some_and(|v| v == "1");

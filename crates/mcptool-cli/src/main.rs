@@ -26,6 +26,13 @@ use clap::{Parser, Subcommand};
 use crate::connect::{Common, Session, Settings};
 use crate::exit::{CliError, CliResult, Exit};
 
+/// jemalloc, not the system allocator. With glibc's, memory freed on another thread than the
+/// one that allocated it takes the lock of that thread's arena; a client and a server in one
+/// process on two cores contended for those locks on every call (see BENCHMARKS.md).
+#[cfg(all(feature = "jemalloc", not(target_env = "msvc")))]
+#[global_allocator]
+static ALLOCATOR: tikv_jemallocator::Jemalloc = tikv_jemallocator::Jemalloc;
+
 /// Use MCP servers over Streamable HTTP from the command line: list and call tools, prompts and
 /// resources, check that sessions stay isolated, or serve the strict reference server.
 ///
