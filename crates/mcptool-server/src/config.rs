@@ -13,6 +13,21 @@ pub enum ResponseMode {
     Json,
 }
 
+/// Which protocol eras the server speaks on its one endpoint.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Default)]
+pub enum Era {
+    /// Both, as real dual-era servers do: `initialize`, a session id or a session-era
+    /// `MCP-Protocol-Version` selects the session era; a request whose `_meta` names 2026-07-28
+    /// (or whose header does, without a session) is served statelessly.
+    #[default]
+    Both,
+    /// Only the session era (2025-03-26 .. 2025-11-25), as a server from before 2026-07-28.
+    Sessions,
+    /// Only 2026-07-28: no sessions, GET and DELETE answer 405, `initialize` is refused with the
+    /// versions the server supports.
+    Stateless,
+}
+
 /// How the server answers a request that names an unknown, terminated or expired session.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Default)]
 pub enum DeadSessionStatus {
@@ -73,7 +88,7 @@ pub struct ServerConfig {
     /// Allow DELETE to terminate a session; default true (false answers 405).
     pub allow_delete: bool,
     /// Expire sessions idle for this long; default 10 minutes.
-    pub session_idle_timeout: Option<std::time::Duration>,
+    pub session_idle_timeout: Option<Duration>,
     /// Allowed `Origin` values. An entry matches an origin equal to it or equal to it followed by
     /// `:port`; `"*"` allows every origin. Requests without `Origin` are always allowed.
     pub allowed_origins: Vec<String>,
@@ -89,6 +104,17 @@ pub struct ServerConfig {
     pub max_sessions: usize,
     /// Fault knobs; default none.
     pub faults: Faults,
+    /// The protocol eras served; default [`Era::Both`].
+    pub era: Era,
+    /// The `ttlMs` caching hint on 2026-07-28 list, read and discover results; default 60 000.
+    pub cache_ttl_ms: u64,
+    /// The most `subscriptions/listen` streams open at once; beyond it a listen gets 503.
+    /// Default 1 024.
+    pub max_listen_streams: usize,
+    /// How often an idle listen stream carries an SSE comment as keep-alive; default 15 s.
+    pub listen_keepalive: Duration,
+    /// How long a `requestState` of a multi-round-trip request stays valid; default 10 minutes.
+    pub request_state_ttl: Duration,
 }
 
 impl Default for ServerConfig {
@@ -116,6 +142,11 @@ impl Default for ServerConfig {
             retry_ms: 1000,
             max_sessions: 100_000,
             faults: Faults::default(),
+            era: Era::Both,
+            cache_ttl_ms: 60_000,
+            max_listen_streams: 1024,
+            listen_keepalive: Duration::from_secs(15),
+            request_state_ttl: Duration::from_secs(600),
         }
     }
 }
@@ -179,6 +210,26 @@ impl ServerConfig {
     setter!(
         /// Sets the fault knobs.
         faults: Faults
+    );
+    setter!(
+        /// Sets the protocol eras served.
+        era: Era
+    );
+    setter!(
+        /// Sets the `ttlMs` caching hint of 2026-07-28 results.
+        cache_ttl_ms: u64
+    );
+    setter!(
+        /// Sets the most listen streams open at once.
+        max_listen_streams: usize
+    );
+    setter!(
+        /// Sets the keep-alive period of idle listen streams.
+        listen_keepalive: Duration
+    );
+    setter!(
+        /// Sets how long a multi-round-trip `requestState` stays valid.
+        request_state_ttl: Duration
     );
 
     /// Sets the endpoint path (a leading `/` is added when missing).

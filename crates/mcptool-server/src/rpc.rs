@@ -2,20 +2,35 @@
 
 use serde_json::{Value, json};
 
-/// The protocol versions we speak, oldest first.
+/// The session-era protocol versions we negotiate with `initialize`, oldest first.
 pub(crate) const SUPPORTED_VERSIONS: [&str; 3] = ["2025-03-26", "2025-06-18", "2025-11-25"];
-/// The version we prefer.
+/// The session-era version we prefer.
 pub(crate) const LATEST_VERSION: &str = "2025-11-25";
+/// The stateless protocol versions we serve: every request carries its version in `_meta`.
+pub(crate) const STATELESS_VERSIONS: [&str; 1] = ["2026-07-28"];
 
 pub(crate) const PARSE_ERROR: i64 = -32700;
 pub(crate) const INVALID_REQUEST: i64 = -32600;
 pub(crate) const METHOD_NOT_FOUND: i64 = -32601;
 pub(crate) const INVALID_PARAMS: i64 = -32602;
 pub(crate) const INTERNAL_ERROR: i64 = -32603;
+/// 2026-07-28: an HTTP header disagrees with the body, or is missing or malformed.
+pub(crate) const HEADER_MISMATCH: i64 = -32020;
+/// 2026-07-28: the request needs a client capability it did not declare.
+pub(crate) const MISSING_CAPABILITY: i64 = -32021;
+/// 2026-07-28: the request's protocol version is not one we serve.
+pub(crate) const UNSUPPORTED_VERSION: i64 = -32022;
+/// Session era: `resources/read` of an unknown resource (2026-07-28 uses -32602 instead).
+pub(crate) const RESOURCE_NOT_FOUND: i64 = -32002;
 
 /// The supported version equal to `v`, if any.
 pub(crate) fn supported(v: &str) -> Option<&'static str> {
     SUPPORTED_VERSIONS.iter().copied().find(|s| *s == v)
+}
+
+/// The stateless version equal to `v`, if any.
+pub(crate) fn stateless(v: &str) -> Option<&'static str> {
+    STATELESS_VERSIONS.iter().copied().find(|s| *s == v)
 }
 
 /// One message the client sent.
@@ -91,6 +106,7 @@ impl Incoming {
 pub(crate) struct RpcError {
     pub(crate) code: i64,
     pub(crate) message: String,
+    pub(crate) data: Option<Value>,
 }
 
 impl RpcError {
@@ -98,7 +114,14 @@ impl RpcError {
         Self {
             code,
             message: message.into(),
+            data: None,
         }
+    }
+
+    #[must_use]
+    pub(crate) fn with_data(mut self, data: Value) -> Self {
+        self.data = Some(data);
+        self
     }
 
     pub(crate) fn invalid_params(message: impl Into<String>) -> Self {
@@ -116,6 +139,15 @@ pub(crate) fn error(id: &Value, code: i64, message: &str) -> Value {
     json!({"jsonrpc": "2.0", "id": id, "error": {"code": code, "message": message}})
 }
 
+/// The error message for `err`, with its `data` when it has one.
+pub(crate) fn error_of(id: &Value, err: &RpcError) -> Value {
+    let mut message = error(id, err.code, &err.message);
+    if let Some(data) = &err.data {
+        message["error"]["data"] = data.clone();
+    }
+    message
+}
+
 pub(crate) fn notification(method: &str, params: Value) -> Value {
     let mut message = json!({"jsonrpc": "2.0", "method": method});
     message["params"] = params;
@@ -126,6 +158,6 @@ pub(crate) fn notification(method: &str, params: Value) -> Value {
 pub(crate) fn answer(id: &Value, outcome: Result<Value, RpcError>) -> Value {
     match outcome {
         Ok(value) => result(id, value),
-        Err(err) => error(id, err.code, &err.message),
+        Err(err) => error_of(id, &err),
     }
 }

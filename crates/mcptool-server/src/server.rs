@@ -2,44 +2,20 @@
 
 use std::error::Error as StdError;
 use std::fmt;
-use std::future::Future;
 use std::net::SocketAddr;
 use std::sync::Arc;
 use std::time::Duration;
 
 use tokio::task::JoinHandle;
-use tokio_util::sync::CancellationToken;
-use tokio_util::task::TaskTracker;
 
 use crate::config::ServerConfig;
 use crate::listener::CountingListener;
-use crate::session::{EndReason, Sessions};
+use crate::session_era::EndReason;
+use crate::state::AppState;
 use crate::stats::ServerStats;
 
 /// How long `shutdown` waits for tasks before aborting the HTTP server.
 const SHUTDOWN_GRACE: Duration = Duration::from_secs(10);
-
-/// Shared state of one running server.
-#[derive(Debug)]
-pub(crate) struct App {
-    pub(crate) config: ServerConfig,
-    pub(crate) stats: ServerStats,
-    pub(crate) sessions: Sessions,
-    pub(crate) shutdown: CancellationToken,
-    tasks: TaskTracker,
-}
-
-impl App {
-    /// Spawns a task owned by the server: counted in `live_tasks`, awaited by `shutdown`.
-    /// The task must stop by itself once `shutdown` is cancelled.
-    pub(crate) fn spawn(&self, fut: impl Future<Output = ()> + Send + 'static) {
-        let guard = self.stats.task_guard();
-        self.tasks.spawn(async move {
-            let _guard = guard;
-            fut.await;
-        });
-    }
-}
 
 /// The strict reference MCP server; see [`Server::start`].
 #[derive(Debug)]
@@ -71,22 +47,13 @@ impl Server {
             source: Some(e),
         })?;
         let stats = ServerStats::default();
-        let shutdown = CancellationToken::new();
-        let app = Arc::new(App {
-            sessions: Sessions::new(stats.clone(), shutdown.clone()),
-            config,
-            stats: stats.clone(),
-            shutdown: shutdown.clone(),
-            tasks: TaskTracker::new(),
-        });
-        let router = axum::Router::new()
-            .fallback(crate::endpoint::entry)
-            .with_state(Arc::clone(&app));
+        let app = Arc::new(AppState::new(config, stats.clone()));
+        let router = crate::http::router(&app);
         let listener = CountingListener {
             inner: listener,
             stats: stats.clone(),
         };
-        let signal = shutdown.cancelled_owned();
+        let signal = app.shutdown.clone().cancelled_owned();
         let guard = stats.task_guard();
         let serve = tokio::spawn(async move {
             let _guard = guard;
@@ -109,7 +76,7 @@ impl Server {
 }
 
 /// Expires idle sessions until shutdown.
-async fn sweep(app: Arc<App>, timeout: Duration) {
+async fn sweep(app: Arc<AppState>, timeout: Duration) {
     let period = (timeout / 10).clamp(Duration::from_millis(10), Duration::from_secs(1));
     let mut tick = tokio::time::interval(period);
     loop {
@@ -128,7 +95,7 @@ async fn sweep(app: Arc<App>, timeout: Duration) {
 #[derive(Debug)]
 pub struct RunningServer {
     addr: SocketAddr,
-    app: Arc<App>,
+    app: Arc<AppState>,
     serve: Option<JoinHandle<()>>,
 }
 
@@ -163,16 +130,15 @@ impl RunningServer {
         self.app.sessions.end_all(EndReason::Forgotten)
     }
 
-    /// Stops gracefully: ends every SSE stream and session, stops the sweeper and the tools, and
-    /// awaits all of them and the connections.
+    /// Stops gracefully: ends every SSE stream and session (a listen stream with its closing
+    /// result), stops the sweeper and the tools, and awaits all of them and the connections.
     pub async fn shutdown(mut self) {
-        self.app.shutdown.cancel();
-        self.app.tasks.close();
+        self.app.stop();
         let Some(mut serve) = self.serve.take() else {
             return;
         };
         let all = async {
-            self.app.tasks.wait().await;
+            self.app.tasks_done().await;
             (&mut serve).await
         };
         if tokio::time::timeout(SHUTDOWN_GRACE, all).await.is_err() {
@@ -185,8 +151,7 @@ impl RunningServer {
 
 impl Drop for RunningServer {
     fn drop(&mut self) {
-        self.app.shutdown.cancel();
-        self.app.tasks.close();
+        self.app.stop();
     }
 }
 

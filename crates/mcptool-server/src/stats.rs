@@ -51,6 +51,36 @@ pub struct StatsSnapshot {
     pub resumptions: u64,
     /// Background tasks of the server running now.
     pub live_tasks: u64,
+    /// POSTs served by the session era's rules.
+    pub session_era_requests: u64,
+    /// POSTs served by the 2026-07-28 (stateless) rules.
+    pub stateless_requests: u64,
+    /// `server/discover` calls answered.
+    pub discover_calls: u64,
+    /// 2026-07-28 requests refused with -32020 (HeaderMismatch), by header name in lower case.
+    pub header_mismatches: BTreeMap<String, u64>,
+    /// JSON-RPC errors of 2026-07-28 requests, by code.
+    pub stateless_errors: BTreeMap<i64, u64>,
+    /// `input_required` results sent: rounds of multi-round-trip requests.
+    pub mrtr_rounds: u64,
+    /// Retries whose `requestState` verified, so that their `inputResponses` were used.
+    pub mrtr_retries: u64,
+    /// `requestState` values refused: tampered, expired, replayed or issued for another request.
+    pub mrtr_rejected_states: u64,
+    /// `subscriptions/listen` streams opened so far.
+    pub listen_streams_opened: u64,
+    /// `subscriptions/listen` streams open now.
+    pub listen_streams_live: u64,
+    /// `subscriptions/listen` streams that ended (closed by the client or by shutdown).
+    pub listen_streams_closed: u64,
+    /// Notifications delivered on listen streams (acknowledgements included).
+    pub listen_notifications: u64,
+    /// 2026-07-28 requests whose work stopped because the client closed the response stream.
+    pub works_cancelled_by_close: u64,
+    /// Results that carried caching hints (`ttlMs`, `cacheScope`).
+    pub caching_hints: u64,
+    /// 2026-07-28 requests that carried an `Mcp-Session-Id` (ignored, never echoed).
+    pub stateless_session_ids_ignored: u64,
 }
 
 /// One HTTP request as the server saw it.

@@ -10,7 +10,7 @@ use serde_json::json;
 use support::server::start_default;
 use support::within;
 
-const DEMO_TOOLS: [&str; 15] = [
+const DEMO_TOOLS: [&str; 21] = [
     "echo",
     "add",
     "sleep",
@@ -26,6 +26,12 @@ const DEMO_TOOLS: [&str; 15] = [
     "sample",
     "roots",
     "log",
+    "survey",
+    "route",
+    "bad_header",
+    "toggle_prompts",
+    "toggle_resources",
+    "touch_resource",
 ];
 
 fn is_function_name(name: &str) -> bool {

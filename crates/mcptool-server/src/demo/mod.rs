@@ -1,16 +1,26 @@
-//! The demo content: methods, tools, prompts and resources that exercise every client feature.
+//! The demo content: tools, prompts and resources that exercise every client feature.
+//!
+//! Demo code knows nothing of sessions, streams or HTTP. Both protocol eras answer the content
+//! methods through [`request`], handing it a [`Ctx`] that says how the era talks back to the
+//! client: where progress and log messages go, how a tool gets input from the user or the model
+//! (a request on a stream in the session era, a multi-round-trip result in 2026-07-28), and which
+//! [`Scope`] of demo state the request sees.
 
 mod media;
 mod prompts;
 mod resources;
+mod run;
+mod scope;
 mod tools;
+
+use std::future::Future;
 
 use serde_json::{Value, json};
 
-use crate::call::CallCtx;
 use crate::rpc::{self, RpcError};
-use crate::server::App;
-use crate::session::{Session, lock};
+
+pub(crate) use crate::demo::scope::{Change, Scope};
+pub(crate) use crate::demo::tools::{definition as tool_definition, required_capability};
 
 /// Log levels, least severe first (RFC 5424 names as MCP uses them).
 pub(crate) const LOG_LEVELS: [&str; 8] = [
@@ -24,74 +34,128 @@ pub(crate) const LOG_LEVELS: [&str; 8] = [
     "emergency",
 ];
 
-/// The `initialize` result for a negotiated version.
-pub(crate) fn initialize_result(version: &str) -> Value {
-    json!({
-        "protocolVersion": version,
-        "capabilities": {
-            "tools": {"listChanged": true},
-            "prompts": {"listChanged": false},
-            "resources": {"subscribe": false, "listChanged": false},
-            "logging": {},
-            "completions": {},
-        },
-        "serverInfo": {"name": "mcptool-server", "version": env!("CARGO_PKG_VERSION")},
-        "instructions": "A strict reference MCP server with demo tools, prompts and resources.",
-    })
+/// The server's name and version, as `serverInfo` reports them.
+pub(crate) fn server_info() -> Value {
+    json!({"name": "mcptool-server", "version": env!("CARGO_PKG_VERSION")})
 }
 
-/// Handles a notification from the client.
-pub(crate) fn notification(app: &App, session: &Session, method: &str, params: &Value) {
-    match method {
-        "notifications/initialized" => lock(&session.state).initialized = true,
-        "notifications/cancelled" => {
-            let Some(id) = params.get("requestId") else {
-                return;
-            };
-            let token = lock(&session.state).in_flight.remove(&id.to_string());
-            if let Some(token) = token {
-                token.cancel();
-                app.stats.update(|s| s.cancelled_requests += 1);
-            }
-        }
-        _ => {}
+/// What the server tells a model about itself.
+pub(crate) const INSTRUCTIONS: &str =
+    "A strict reference MCP server with demo tools, prompts and resources.";
+
+/// How a request talks back to the client; each protocol era implements it.
+pub(crate) trait Ctx: Send + Sync {
+    /// The session this request runs in (session era only).
+    fn session_id(&self) -> Option<&str>;
+    /// The page size of list results.
+    fn page_size(&self) -> usize;
+    /// The demo state this request sees: per session, or server-wide in 2026-07-28.
+    fn scope(&self) -> &Scope;
+    /// The JSON-RPC code for an unknown resource in this era.
+    fn resource_not_found_code(&self) -> i64;
+    /// Tells whoever listens that a list or a resource changed.
+    fn changed(&self, change: Change);
+    /// Sends a `notifications/progress` related to this request.
+    fn progress(&self, params: Value);
+    /// Sends a log message at `level` (an index into [`LOG_LEVELS`]) where the era sends them,
+    /// and only when the client asked for that level.
+    fn log(&self, level: usize, params: Value);
+    /// Gets input from the client: the result of an `elicitation/create`,
+    /// `sampling/createMessage` or `roots/list` request, identified by `key` within the request.
+    fn input(
+        &self,
+        key: &str,
+        method: &str,
+        params: Value,
+    ) -> impl Future<Output = Result<Value, Halt>> + Send;
+    /// Resolves when the request is cancelled.
+    fn cancelled(&self) -> impl Future<Output = ()> + Send;
+}
+
+/// Why a request stopped before its result.
+#[derive(Debug)]
+pub(crate) enum Halt {
+    /// A tool failed: its answer is this `isError` result.
+    Tool(Value),
+    /// The client must supply input first; the context knows which (2026-07-28).
+    Input,
+    /// A JSON-RPC error.
+    Rpc(RpcError),
+}
+
+impl From<RpcError> for Halt {
+    fn from(err: RpcError) -> Self {
+        Self::Rpc(err)
     }
 }
 
-/// Answers one request.
-pub(crate) async fn request(ctx: &CallCtx, method: &str, params: Value) -> Result<Value, RpcError> {
-    let page_size = ctx.app.config.page_size;
+/// The methods the demo content answers, in both eras.
+pub(crate) const METHODS: [&str; 8] = [
+    "tools/list",
+    "tools/call",
+    "prompts/list",
+    "prompts/get",
+    "resources/list",
+    "resources/templates/list",
+    "resources/read",
+    "completion/complete",
+];
+
+/// The server capabilities of the demo content. The session era announces only tool list
+/// changes (its clients open the GET stream for what is announced); 2026-07-28 listen streams
+/// carry every list change and resource updates.
+pub(crate) fn capabilities(everything_changes: bool) -> Value {
+    json!({
+        "tools": {"listChanged": true},
+        "prompts": {"listChanged": everything_changes},
+        "resources": {"subscribe": everything_changes, "listChanged": everything_changes},
+        "logging": {},
+        "completions": {},
+    })
+}
+
+/// Whether `uri` names a resource that can be subscribed to.
+pub(crate) fn resource_exists(uri: &str) -> bool {
+    resources::contents(uri).is_some()
+}
+
+/// Answers one content method.
+pub(crate) async fn request(ctx: &impl Ctx, method: &str, params: &Value) -> Result<Value, Halt> {
+    let page_size = ctx.page_size();
+    let scope = ctx.scope();
     match method {
-        "ping" => Ok(json!({})),
-        "tools/list" => {
-            let extra = lock(&ctx.session.state).extra_tool;
-            paginate(tools::definitions(extra), "tools", &params, page_size)
-        }
-        "tools/call" => tools::call(ctx, params).await,
-        "prompts/list" => paginate(&prompts::definitions(), "prompts", &params, page_size),
-        "prompts/get" => prompts::get(&params),
-        "resources/list" => paginate(&resources::definitions(), "resources", &params, page_size),
-        "resources/templates/list" => paginate(
+        "tools/list" => Ok(paginate(
+            tools::definitions(scope.extra_tool()),
+            "tools",
+            params,
+            page_size,
+        )?),
+        "tools/call" => run::call(ctx, params).await,
+        "prompts/list" => Ok(paginate(
+            &prompts::definitions(scope.extra_prompt()),
+            "prompts",
+            params,
+            page_size,
+        )?),
+        "prompts/get" => prompts::get(ctx, params).await,
+        "resources/list" => Ok(paginate(
+            &resources::definitions(scope.extra_resource()),
+            "resources",
+            params,
+            page_size,
+        )?),
+        "resources/templates/list" => Ok(paginate(
             &resources::templates(),
             "resourceTemplates",
-            &params,
+            params,
             page_size,
-        ),
-        "resources/read" => resources::read(&params),
-        "completion/complete" => Ok(prompts::complete(&params)),
-        "logging/setLevel" => {
-            let level = params.get("level").and_then(Value::as_str).unwrap_or("");
-            let index = LOG_LEVELS
-                .iter()
-                .position(|l| *l == level)
-                .ok_or_else(|| RpcError::invalid_params(format!("unknown log level {level:?}")))?;
-            lock(&ctx.session.state).log_level = index;
-            Ok(json!({}))
-        }
-        _ => Err(RpcError::new(
+        )?),
+        "resources/read" => resources::read(ctx, params),
+        "completion/complete" => Ok(prompts::complete(params)),
+        _ => Err(Halt::Rpc(RpcError::new(
             rpc::METHOD_NOT_FOUND,
             format!("Method not found: {method}"),
-        )),
+        ))),
     }
 }
 

@@ -2,12 +2,13 @@
 
 use serde_json::{Value, json};
 
+use super::{Ctx, Halt};
 use crate::rpc::RpcError;
 
 const STYLES: [&str; 6] = ["casual", "formal", "friendly", "funny", "pirate", "poetic"];
 
-pub(super) fn definitions() -> Vec<Value> {
-    vec![
+pub(super) fn definitions(extra: bool) -> Vec<Value> {
+    let mut prompts = vec![
         json!({
             "name": "greeting",
             "title": "Greeting",
@@ -23,7 +24,21 @@ pub(super) fn definitions() -> Vec<Value> {
             "description": "Ask for a one-sentence summary of a text",
             "arguments": [{"name": "text", "description": "The text to summarize", "required": true}],
         }),
-    ]
+        json!({
+            "name": "introduce",
+            "title": "Introduce",
+            "description": "Ask the user for their name (elicitation), then for an introduction",
+            "arguments": [],
+        }),
+    ];
+    if extra {
+        prompts.push(json!({
+            "name": "extra",
+            "description": "A prompt that comes and goes with toggle_prompts",
+            "arguments": [],
+        }));
+    }
+    prompts
 }
 
 fn argument<'a>(params: &'a Value, name: &str) -> Option<&'a str> {
@@ -33,8 +48,11 @@ fn argument<'a>(params: &'a Value, name: &str) -> Option<&'a str> {
         .and_then(Value::as_str)
 }
 
-pub(super) fn get(params: &Value) -> Result<Value, RpcError> {
+pub(super) async fn get(ctx: &impl Ctx, params: &Value) -> Result<Value, Halt> {
     let name = params.get("name").and_then(Value::as_str).unwrap_or("");
+    if name == "introduce" {
+        return introduce(ctx).await;
+    }
     let missing =
         |arg: &str| RpcError::invalid_params(format!("missing required argument {arg:?}"));
     let (description, text) = match name {
@@ -53,11 +71,34 @@ pub(super) fn get(params: &Value) -> Result<Value, RpcError> {
                 format!("Summarize in one sentence:\n\n{text}"),
             )
         }
-        _ => return Err(RpcError::invalid_params(format!("unknown prompt {name:?}"))),
+        "extra" if ctx.scope().extra_prompt() => ("The extra prompt", "Say hello.".to_owned()),
+        _ => return Err(RpcError::invalid_params(format!("unknown prompt {name:?}")).into()),
     };
     Ok(json!({
         "description": description,
         "messages": [{"role": "user", "content": {"type": "text", "text": text}}],
+    }))
+}
+
+/// `introduce`: the prompt needs the user's name first.
+async fn introduce(ctx: &impl Ctx) -> Result<Value, Halt> {
+    let request = json!({
+        "mode": "form",
+        "message": "Who should be introduced?",
+        "requestedSchema": {
+            "type": "object",
+            "properties": {"name": {"type": "string", "title": "Name"}},
+            "required": ["name"],
+        },
+    });
+    let result = ctx.input("name", "elicitation/create", request).await?;
+    let name = result
+        .pointer("/content/name")
+        .and_then(Value::as_str)
+        .unwrap_or("someone");
+    Ok(json!({
+        "description": "An introduction",
+        "messages": [{"role": "user", "content": {"type": "text", "text": format!("Please introduce {name}.")}}],
     }))
 }
 

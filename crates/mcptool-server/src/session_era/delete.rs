@@ -1,21 +1,17 @@
 //! DELETE: terminates a session.
 
-use std::sync::Arc;
-
-use axum::extract::Request;
 use axum::response::Response;
-use http::StatusCode;
+use http::{HeaderMap, StatusCode};
 
-use super::{check_version, find_session, reply};
-use crate::server::App;
-use crate::session::EndReason;
+use super::{check_version, find_session};
+use crate::http::reply;
+use crate::session_era::session::EndReason;
+use crate::state::AppState;
 
-pub(super) async fn handle(app: &Arc<App>, req: Request) -> Response {
-    app.stats.update(|s| s.deletes += 1);
+pub(crate) fn handle(app: &AppState, headers: &HeaderMap) -> Response {
     if !app.config.allow_delete {
         return reply::not_allowed(app);
     }
-    let headers = req.headers();
     let session = match find_session(app, headers) {
         Ok(session) => session,
         Err(response) => return *response,

@@ -6,10 +6,11 @@ use axum::extract::Request;
 use axum::response::Response;
 use http::StatusCode;
 
-use super::{accepts, check_version, find_session, header, reply};
-use crate::events::{Reader, ReaderLimits, StreamLog};
-use crate::server::App;
-use crate::session::{Session, lock};
+use super::events::{Reader, ReaderLimits, StreamLog};
+use super::session::{Session, lock};
+use super::{check_version, find_session};
+use crate::http::{accepts, header, reply};
+use crate::state::AppState;
 use crate::stats::ServerStats;
 
 /// Holds a session's standalone GET slot while its stream is open.
@@ -36,7 +37,7 @@ impl Drop for StandaloneSlot {
     }
 }
 
-pub(super) async fn handle(app: &Arc<App>, req: Request) -> Response {
+pub(crate) async fn handle(app: &Arc<AppState>, req: Request) -> Response {
     let headers = req.headers();
     if !accepts(headers, "text/event-stream") {
         return reply::rpc_error(
@@ -109,7 +110,7 @@ fn conflict() -> Response {
     )
 }
 
-fn standalone(app: &App, session: &Arc<Session>) -> Response {
+fn standalone(app: &AppState, session: &Arc<Session>) -> Response {
     let mut state = lock(&session.state);
     if state.standalone.is_some() {
         return conflict();

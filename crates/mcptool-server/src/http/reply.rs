@@ -6,9 +6,9 @@ use http::{HeaderValue, StatusCode, header};
 use serde::Serialize;
 use serde_json::json;
 
-use crate::config::DeadSessionStatus;
+use crate::config::{DeadSessionStatus, Era};
 use crate::rpc;
-use crate::server::App;
+use crate::state::AppState;
 
 pub(crate) fn status(status: StatusCode) -> Response {
     let mut response = Response::new(Body::empty());
@@ -40,12 +40,13 @@ pub(crate) fn accepted() -> Response {
     status(StatusCode::ACCEPTED)
 }
 
-pub(crate) fn not_allowed(app: &App) -> Response {
+pub(crate) fn not_allowed(app: &AppState) -> Response {
     let mut allow = vec!["POST"];
-    if app.config.get_stream {
+    let sessions = app.config.era != Era::Stateless;
+    if sessions && app.config.get_stream {
         allow.push("GET");
     }
-    if app.config.allow_delete {
+    if sessions && app.config.allow_delete {
         allow.push("DELETE");
     }
     let mut response = rpc_error(StatusCode::METHOD_NOT_ALLOWED, -32000, "Method Not Allowed");
@@ -56,7 +57,7 @@ pub(crate) fn not_allowed(app: &App) -> Response {
 }
 
 /// The answer for an unknown, terminated or expired session.
-pub(crate) fn dead_session(app: &App) -> Response {
+pub(crate) fn dead_session(app: &AppState) -> Response {
     match app.config.faults.dead_session_status {
         DeadSessionStatus::NotFound => {
             rpc_error(StatusCode::NOT_FOUND, -32001, "Session not found")

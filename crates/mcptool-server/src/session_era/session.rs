@@ -9,7 +9,8 @@ use serde_json::Value;
 use tokio::sync::oneshot;
 use tokio_util::sync::CancellationToken;
 
-use crate::events::{EventStore, StreamLog};
+use super::events::{EventStore, StreamLog};
+use crate::demo;
 use crate::stats::ServerStats;
 
 pub(crate) fn lock<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {
@@ -25,6 +26,8 @@ pub(crate) struct Session {
     /// Cancelled when the session ends (DELETE, expiry, restart, shutdown).
     pub(crate) ended: CancellationToken,
     pub(crate) state: Mutex<SessionState>,
+    /// The demo content's state for this session (the toggled tool, prompt and resource).
+    pub(crate) demo: demo::Scope,
     last_seen: Mutex<Instant>,
     next_server_request: AtomicU64,
 }
@@ -33,7 +36,6 @@ pub(crate) struct Session {
 #[derive(Debug, Default)]
 pub(crate) struct SessionState {
     pub(crate) initialized: bool,
-    pub(crate) extra_tool: bool,
     /// Minimum log level (index into [`crate::demo::LOG_LEVELS`]).
     pub(crate) log_level: usize,
     /// In-flight requests by serialized id.
@@ -54,9 +56,21 @@ impl Session {
         lock(&self.last_seen).elapsed()
     }
 
-    /// A fresh id for a server→client request.
-    pub(crate) fn next_request_id(&self) -> u64 {
-        self.next_server_request.fetch_add(1, Ordering::Relaxed) + 1
+    /// A fresh id for a server→client request, and where the client's answer to it will arrive.
+    pub(crate) fn expect_answer(&self) -> (u64, oneshot::Receiver<Value>) {
+        let id = self.next_server_request.fetch_add(1, Ordering::Relaxed) + 1;
+        let (tx, rx) = oneshot::channel();
+        lock(&self.state)
+            .pending
+            .insert(Value::from(id).to_string(), tx);
+        (id, rx)
+    }
+
+    /// Stops waiting for the answer to request `id`.
+    pub(crate) fn forget_answer(&self, id: u64) {
+        lock(&self.state)
+            .pending
+            .remove(&Value::from(id).to_string());
     }
 
     /// Sends a message on the standalone GET stream; false when none is open.
@@ -108,6 +122,7 @@ impl Sessions {
             version,
             ended: self.shutdown.child_token(),
             state: Mutex::default(),
+            demo: demo::Scope::default(),
             last_seen: Mutex::new(Instant::now()),
             next_server_request: AtomicU64::new(0),
         });
