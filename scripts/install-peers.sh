@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Installs the real MCP servers that the interop tests run against, pinned, into .peers/ (git
 # ignored):
-#   .peers/node     npm ci of peers/node/package-lock.json (server-everything, TypeScript SDK)
+#   .peers/node     npm ci of peers/node/package-lock.json (server-everything, TypeScript SDK
+#                   1.x, the TypeScript client 2.x that speaks 2026-07-28)
 #   .peers/py-mcp2  venv with peers/python/requirements-mcp2.txt (Python SDK 2.x)
 #   .peers/py-mcp1  venv with peers/python/requirements-mcp1.txt (Python SDK 1.x)
 # The rmcp peer is a Cargo dev-dependency and needs nothing here.
