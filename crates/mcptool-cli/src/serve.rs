@@ -4,7 +4,7 @@ use std::error::Error;
 use std::io::Write as _;
 use std::net::{IpAddr, SocketAddr};
 
-use mcptool_server::{Faults, ResponseMode, Server, ServerConfig};
+use mcptool_server::{Era, Faults, ResponseMode, Server, ServerConfig};
 
 /// Options of `mcptool serve`.
 #[derive(Debug, clap::Args)]
@@ -36,6 +36,28 @@ pub(crate) struct ServeArgs {
     /// Honour the `mcptool-fault` request header (cut-after=N, close, status=500, delay-ms=N, expire).
     #[arg(long)]
     faults: bool,
+    /// The protocol eras to speak on the endpoint: both (sessions and 2026-07-28), sessions
+    /// (2025-03-26 .. 2025-11-25 only) or stateless (2026-07-28 only).
+    #[arg(long, value_enum, default_value_t = EraArg::Both)]
+    era: EraArg,
+}
+
+/// The values of `--era`.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, clap::ValueEnum)]
+enum EraArg {
+    Both,
+    Sessions,
+    Stateless,
+}
+
+impl From<EraArg> for Era {
+    fn from(era: EraArg) -> Self {
+        match era {
+            EraArg::Both => Era::Both,
+            EraArg::Sessions => Era::Sessions,
+            EraArg::Stateless => Era::Stateless,
+        }
+    }
 }
 
 impl ServeArgs {
@@ -53,6 +75,7 @@ impl ServeArgs {
             .get_stream(!self.no_get_stream)
             .allow_delete(!self.no_delete)
             .stats_endpoint(self.stats)
+            .era(self.era.into())
             .faults(Faults {
                 enabled: self.faults,
                 ..Faults::default()

@@ -1,0 +1,93 @@
+//! `mcptool serve --era`: the served endpoint speaks the eras asked for, as a client on the wire
+//! sees it.
+
+mod support;
+
+use std::io::{Read as _, Write as _};
+use std::net::TcpStream;
+use std::time::Duration;
+
+use serde_json::{Value, json};
+use support::Served;
+
+/// One raw HTTP/1.1 exchange with the served endpoint: the status and the body.
+fn exchange(served: &Served, method: &str, headers: &[(&str, &str)], body: &str) -> (u16, String) {
+    let rest = served.url.trim_start_matches("http://");
+    let (authority, path) = rest.split_once('/').expect("a path");
+    let mut stream = TcpStream::connect(authority).expect("connect");
+    stream
+        .set_read_timeout(Some(Duration::from_secs(10)))
+        .expect("timeout");
+    let mut request = format!(
+        "{method} /{path} HTTP/1.1\r\nHost: {authority}\r\nConnection: close\r\nContent-Length: {}\r\n",
+        body.len()
+    );
+    for (name, value) in headers {
+        request.push_str(&format!("{name}: {value}\r\n"));
+    }
+    request.push_str("\r\n");
+    request.push_str(body);
+    stream.write_all(request.as_bytes()).expect("send");
+    let mut response = String::new();
+    stream.read_to_string(&mut response).expect("read");
+    let status = response
+        .split_whitespace()
+        .nth(1)
+        .and_then(|s| s.parse().ok())
+        .expect("a status");
+    let body = response
+        .split_once("\r\n\r\n")
+        .map(|(_, b)| b.to_owned())
+        .unwrap_or_default();
+    (status, body)
+}
+
+fn discover_body() -> String {
+    json!({"jsonrpc": "2.0", "id": 1, "method": "server/discover", "params": {"_meta": {
+        "io.modelcontextprotocol/protocolVersion": "2026-07-28",
+        "io.modelcontextprotocol/clientCapabilities": {},
+    }}})
+    .to_string()
+}
+
+const MODERN_HEADERS: [(&str, &str); 4] = [
+    ("Content-Type", "application/json"),
+    ("Accept", "application/json, text/event-stream"),
+    ("MCP-Protocol-Version", "2026-07-28"),
+    ("Mcp-Method", "server/discover"),
+];
+
+#[test]
+fn serve_era_stateless_speaks_only_2026_07_28() {
+    let served = Served::start(&["--era", "stateless", "--json-responses"]);
+    let (status, body) = exchange(&served, "POST", &MODERN_HEADERS, &discover_body());
+    assert_eq!(status, 200, "{body}");
+    let answer: Value = serde_json::from_str(&body).expect("JSON");
+    assert_eq!(answer["result"]["supportedVersions"], json!(["2026-07-28"]));
+    let (status, _) = exchange(&served, "GET", &[("Accept", "text/event-stream")], "");
+    assert_eq!(status, 405, "no GET stream in 2026-07-28");
+    let init = json!({"jsonrpc": "2.0", "id": 1, "method": "initialize", "params": {"protocolVersion": "2025-11-25", "capabilities": {}, "clientInfo": {"name": "t", "version": "1"}}});
+    let (status, body) = exchange(&served, "POST", &MODERN_HEADERS[..2], &init.to_string());
+    assert_eq!(status, 400);
+    assert!(body.contains("-32022"), "{body}");
+}
+
+#[test]
+fn serve_era_sessions_answers_a_modern_request_as_an_old_server() {
+    let served = Served::start(&["--era", "sessions", "--json-responses"]);
+    let (status, body) = exchange(&served, "POST", &MODERN_HEADERS, &discover_body());
+    assert_eq!(status, 400, "{body}");
+    assert!(
+        !body.contains("-32022") && !body.contains("-32020"),
+        "no modern error: {body}"
+    );
+}
+
+#[test]
+fn serve_defaults_to_both_eras() {
+    let served = Served::start(&["--json-responses"]);
+    let (status, body) = exchange(&served, "POST", &MODERN_HEADERS, &discover_body());
+    assert_eq!(status, 200, "{body}");
+    let answer: Value = serde_json::from_str(&body).expect("JSON");
+    assert_eq!(answer["result"]["supportedVersions"][1], "2025-11-25");
+}
