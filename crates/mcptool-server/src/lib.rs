@@ -36,6 +36,7 @@ mod session_era;
 mod state;
 mod stateless;
 mod stats;
+mod wire;
 
 pub use crate::config::{DeadSessionStatus, Era, Faults, ResponseMode, ServerConfig};
 pub use crate::server::{RunningServer, Server, StartError};

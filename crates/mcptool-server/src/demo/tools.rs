@@ -38,8 +38,29 @@ pub(crate) fn required_capability(name: &str) -> Option<&'static str> {
     }
 }
 
+/// The input schema's properties of a tool without parameters.
+fn no_params() -> Value {
+    json!({})
+}
+
 fn build_definitions(extra: bool) -> Vec<Value> {
-    let none = json!({});
+    let mut tools = content_tools();
+    tools.extend(client_tools());
+    tools.extend(change_tools());
+    tools.extend(header_tools());
+    if extra {
+        tools.push(tool(
+            "extra",
+            "A tool that comes and goes with toggle_tools",
+            json!({}),
+            &[],
+        ));
+    }
+    tools
+}
+
+/// Tools whose result is content: text, numbers, media, resources, errors.
+fn content_tools() -> Vec<Value> {
     let mut add = tool(
         "add",
         "Add two numbers",
@@ -51,11 +72,11 @@ fn build_definitions(extra: bool) -> Vec<Value> {
     let mut whoami = tool(
         "whoami",
         "Return the session id this call runs in",
-        none.clone(),
+        no_params(),
         &[],
     );
     whoami["outputSchema"] = json!({"type": "object", "properties": {"session_id": {"type": "string"}}, "required": ["session_id"]});
-    let mut tools = vec![
+    vec![
         tool(
             "echo",
             "Echo a message",
@@ -75,28 +96,34 @@ fn build_definitions(extra: bool) -> Vec<Value> {
             json!({"bytes": {"type": "integer", "minimum": 0}}),
             &["bytes"],
         ),
-        tool("image", "Return a tiny PNG image", none.clone(), &[]),
-        tool("audio", "Return a tiny WAV sound", none.clone(), &[]),
+        tool("image", "Return a tiny PNG image", no_params(), &[]),
+        tool("audio", "Return a tiny WAV sound", no_params(), &[]),
         tool(
             "resource_link",
             "Return a link to a resource",
-            none.clone(),
+            no_params(),
             &[],
         ),
         tool(
             "embedded_resource",
             "Return two embedded resources (text and blob)",
-            none.clone(),
+            no_params(),
             &[],
         ),
-        tool("fail", "Always fail with isError", none.clone(), &[]),
+        tool("fail", "Always fail with isError", no_params(), &[]),
         whoami,
         tool(
-            "toggle_tools",
-            "Add or remove the `extra` tool (sends list_changed)",
-            none.clone(),
-            &[],
+            "log",
+            "Send a log message (session era: on the GET stream; 2026-07-28: on the call's own stream)",
+            json!({"level": {"type": "string", "enum": LOG_LEVELS}, "message": {"type": "string"}}),
+            &["level", "message"],
         ),
+    ]
+}
+
+/// Tools that need input from the client: the user, the model or the roots.
+fn client_tools() -> Vec<Value> {
+    vec![
         tool(
             "ask",
             "Ask the user a question (elicitation)",
@@ -109,19 +136,49 @@ fn build_definitions(extra: bool) -> Vec<Value> {
             json!({"prompt": {"type": "string"}}),
             &["prompt"],
         ),
-        tool("roots", "List the client's roots", none.clone(), &[]),
-        tool(
-            "log",
-            "Send a log message (session era: on the GET stream; 2026-07-28: on the call's own stream)",
-            json!({"level": {"type": "string", "enum": LOG_LEVELS}, "message": {"type": "string"}}),
-            &["level", "message"],
-        ),
+        tool("roots", "List the client's roots", no_params(), &[]),
         tool(
             "survey",
             "Ask the user two questions in turn (two rounds of elicitation)",
-            none.clone(),
+            no_params(),
             &[],
         ),
+    ]
+}
+
+/// Tools that change the lists or a resource, announcing it.
+fn change_tools() -> Vec<Value> {
+    vec![
+        tool(
+            "toggle_tools",
+            "Add or remove the `extra` tool (sends list_changed)",
+            no_params(),
+            &[],
+        ),
+        tool(
+            "toggle_prompts",
+            "Add or remove the `extra` prompt (sends list_changed)",
+            no_params(),
+            &[],
+        ),
+        tool(
+            "toggle_resources",
+            "Add or remove the `demo://extra` resource (sends list_changed)",
+            no_params(),
+            &[],
+        ),
+        tool(
+            "touch_resource",
+            "Announce an update of a resource (notifications/resources/updated)",
+            json!({"uri": {"type": "string"}}),
+            &["uri"],
+        ),
+    ]
+}
+
+/// Tools whose parameters travel in `Mcp-Param-*` headers too (2026-07-28).
+fn header_tools() -> Vec<Value> {
+    vec![
         tool(
             "route",
             "Echo parameters that travel in Mcp-Param-* headers as well as in the body",
@@ -143,32 +200,5 @@ fn build_definitions(extra: bool) -> Vec<Value> {
             json!({"ratio": {"type": "number", "x-mcp-header": "Ratio"}}),
             &[],
         ),
-        tool(
-            "toggle_prompts",
-            "Add or remove the `extra` prompt (sends list_changed)",
-            none.clone(),
-            &[],
-        ),
-        tool(
-            "toggle_resources",
-            "Add or remove the `demo://extra` resource (sends list_changed)",
-            none.clone(),
-            &[],
-        ),
-        tool(
-            "touch_resource",
-            "Announce an update of a resource (notifications/resources/updated)",
-            json!({"uri": {"type": "string"}}),
-            &["uri"],
-        ),
-    ];
-    if extra {
-        tools.push(tool(
-            "extra",
-            "A tool that comes and goes with toggle_tools",
-            none,
-            &[],
-        ));
-    }
-    tools
+    ]
 }

@@ -6,9 +6,9 @@ use bytes::Bytes;
 use http::{HeaderMap, StatusCode, header};
 use serde_json::Value;
 
-use super::reply;
 use crate::rpc;
 use crate::state::AppState;
+use crate::wire::{accepts, reply};
 
 /// Checks `Content-Type`, `Accept` and the size, then parses the body.
 pub(super) async fn read_json(
@@ -53,22 +53,4 @@ pub(super) async fn read_json(
             &format!("Parse error: {e}"),
         )
     })
-}
-
-/// Whether an `Accept` header lists `media` (or a matching wildcard).
-pub(crate) fn accepts(headers: &HeaderMap, media: &str) -> bool {
-    let (kind, _) = media.split_once('/').unwrap_or((media, ""));
-    headers
-        .get_all(header::ACCEPT)
-        .iter()
-        .filter_map(|v| v.to_str().ok())
-        .any(|v| {
-            v.split(',')
-                .map(|part| part.split(';').next().unwrap_or("").trim())
-                .any(|m| {
-                    m.eq_ignore_ascii_case(media)
-                        || m.strip_suffix("/*")
-                            .is_some_and(|k| k.eq_ignore_ascii_case(kind))
-                })
-        })
 }

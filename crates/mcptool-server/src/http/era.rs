@@ -14,9 +14,9 @@
 use http::HeaderMap;
 use serde_json::Value;
 
-use super::{SESSION_HEADER, VERSION_HEADER, header};
 use crate::config::Era;
 use crate::rpc;
+use crate::wire::{SESSION_HEADER, VERSION_HEADER, header};
 
 /// The wire dialect a request is served in.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

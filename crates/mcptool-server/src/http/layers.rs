@@ -8,11 +8,12 @@ use axum::middleware::Next;
 use axum::response::Response;
 use http::{Method, StatusCode};
 
-use super::{RpcMethod, SESSION_HEADER, VERSION_HEADER, header, reply};
+use super::RpcMethod;
 use crate::fault::RequestFaults;
 use crate::rpc;
 use crate::state::AppState;
 use crate::stats::RequestRecord;
+use crate::wire::{SESSION_HEADER, VERSION_HEADER, header, reply};
 
 /// Headers kept per request record.
 const MAX_RECORDED_HEADERS: usize = 64;

@@ -7,7 +7,6 @@
 mod body;
 mod era;
 mod layers;
-pub(crate) mod reply;
 
 use std::sync::Arc;
 
@@ -16,22 +15,13 @@ use axum::extract::{Request, State};
 use axum::middleware::from_fn_with_state;
 use axum::response::Response;
 use axum::routing::{get, post};
-use http::{HeaderMap, StatusCode};
+use http::StatusCode;
 use serde_json::Value;
 
 use crate::http::era::Wire;
 use crate::state::AppState;
+use crate::wire::reply;
 use crate::{session_era, stateless};
-
-pub(crate) const SESSION_HEADER: &str = "mcp-session-id";
-pub(crate) const VERSION_HEADER: &str = "mcp-protocol-version";
-
-pub(crate) use crate::http::body::accepts;
-
-/// A header's value, when it is present and visible ASCII.
-pub(crate) fn header<'a>(headers: &'a HeaderMap, name: &str) -> Option<&'a str> {
-    headers.get(name).and_then(|v| v.to_str().ok())
-}
 
 /// The JSON-RPC method of a POST, attached to the response for the request record.
 #[derive(Debug, Clone)]
@@ -89,7 +79,7 @@ async fn handle_delete(State(app): State<Arc<AppState>>, req: Request) -> Respon
 }
 
 async fn handle_other(State(app): State<Arc<AppState>>) -> Response {
-    reply::not_allowed(&app)
+    reply::not_allowed(&app.config)
 }
 
 async fn handle_stats(State(app): State<Arc<AppState>>) -> Response {

@@ -4,13 +4,13 @@ use axum::response::Response;
 use http::{HeaderMap, StatusCode};
 
 use super::{check_version, find_session};
-use crate::http::reply;
 use crate::session_era::session::EndReason;
 use crate::state::AppState;
+use crate::wire::reply;
 
 pub(crate) fn handle(app: &AppState, headers: &HeaderMap) -> Response {
     if !app.config.allow_delete {
-        return reply::not_allowed(app);
+        return reply::not_allowed(&app.config);
     }
     let session = match find_session(app, headers) {
         Ok(session) => session,

@@ -9,9 +9,9 @@ use http::StatusCode;
 use super::events::{Reader, ReaderLimits, StreamLog};
 use super::session::{Session, lock};
 use super::{check_version, find_session};
-use crate::http::{accepts, header, reply};
 use crate::state::AppState;
 use crate::stats::ServerStats;
+use crate::wire::{accepts, header, reply};
 
 /// Holds a session's standalone GET slot while its stream is open.
 #[derive(Debug)]
@@ -51,7 +51,7 @@ pub(crate) async fn handle(app: &Arc<AppState>, req: Request) -> Response {
         app.stats.update(|s| s.resumptions += 1);
     }
     if last_event_id.is_none() && !app.config.get_stream {
-        return reply::not_allowed(app);
+        return reply::not_allowed(&app.config);
     }
     let session = match find_session(app, headers) {
         Ok(session) => session,
@@ -61,11 +61,16 @@ pub(crate) async fn handle(app: &Arc<AppState>, req: Request) -> Response {
         return *response;
     }
     session.touch();
-    let Some(last_event_id) = last_event_id else {
-        return standalone(app, &session);
-    };
+    match last_event_id {
+        None => standalone(app, &session),
+        Some(last_event_id) => resume(app, &session, &last_event_id),
+    }
+}
+
+/// Resumes the stream that `last_event_id` belongs to, from the event after it.
+fn resume(app: &AppState, session: &Arc<Session>, last_event_id: &str) -> Response {
     let mut state = lock(&session.state);
-    let Some((log, from)) = state.store.resume(&last_event_id) else {
+    let Some((log, from)) = state.store.resume(last_event_id) else {
         drop(state);
         return reply::rpc_error(
             StatusCode::BAD_REQUEST,
@@ -83,7 +88,7 @@ pub(crate) async fn handle(app: &Arc<AppState>, req: Request) -> Response {
         state.standalone = Some(Arc::clone(&log));
         app.stats.update(|s| s.live_get_streams += 1);
         slot = Some(StandaloneSlot {
-            session: Arc::clone(&session),
+            session: Arc::clone(session),
             log: Arc::clone(&log),
             stats: app.stats.clone(),
         });

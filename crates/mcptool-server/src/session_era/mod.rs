@@ -24,10 +24,10 @@ pub(crate) use crate::session_era::get::handle as get;
 pub(crate) use crate::session_era::post::handle as post;
 pub(crate) use crate::session_era::session::{EndReason, Sessions};
 
-use crate::http::{SESSION_HEADER, VERSION_HEADER, header, reply};
 use crate::rpc;
 use crate::session_era::session::Session;
 use crate::state::AppState;
+use crate::wire::{SESSION_HEADER, VERSION_HEADER, header, reply};
 
 /// The session named by the request's header, or the response to give instead.
 fn find_session(app: &AppState, headers: &HeaderMap) -> Result<Arc<Session>, Box<Response>> {
@@ -40,7 +40,7 @@ fn find_session(app: &AppState, headers: &HeaderMap) -> Result<Arc<Session>, Box
     };
     app.sessions
         .get(id)
-        .ok_or_else(|| Box::new(reply::dead_session(app)))
+        .ok_or_else(|| Box::new(reply::dead_session(&app.config)))
 }
 
 /// Checks `MCP-Protocol-Version` against the session's negotiated version.

@@ -14,9 +14,9 @@ use super::{check_version, find_session};
 use crate::config::ResponseMode;
 use crate::demo;
 use crate::fault::RequestFaults;
-use crate::http::{SESSION_HEADER, VERSION_HEADER, reply};
 use crate::rpc::{self, Incoming};
 use crate::state::AppState;
+use crate::wire::{SESSION_HEADER, VERSION_HEADER, reply};
 
 pub(crate) async fn handle(app: &Arc<AppState>, parts: &Parts, message: Value) -> Response {
     app.stats.update(|s| s.session_era_requests += 1);
@@ -65,7 +65,7 @@ async fn dispatch(
     };
     if faults.expire {
         app.sessions.end(&session.id, EndReason::Expired);
-        return reply::dead_session(app);
+        return reply::dead_session(&app.config);
     }
     if let Err(response) = check_version(app, headers, &session) {
         return *response;
@@ -208,7 +208,7 @@ async fn batch(app: &Arc<AppState>, session: &Arc<Session>, messages: Vec<Value>
     for rx in waiting {
         tokio::select! {
             answer = rx => answers.extend(answer.ok()),
-            () = session.ended.cancelled() => return reply::dead_session(app),
+            () = session.ended.cancelled() => return reply::dead_session(&app.config),
         }
     }
     if answers.is_empty() {

@@ -16,9 +16,9 @@ use super::session::{Session, lock};
 use crate::config::ResponseMode;
 use crate::demo::{self, Halt};
 use crate::fault::RequestFaults;
-use crate::http::reply;
 use crate::rpc::{self, RpcError};
 use crate::state::AppState;
+use crate::wire::reply;
 
 /// Starts a request on its own task; registers it for cancellation.
 pub(super) fn start(
@@ -119,7 +119,7 @@ pub(super) async fn request(
                     // Cancelled by notifications/cancelled: there is no response to send.
                     Err(_) => reply::accepted(),
                 },
-                () = session.ended.cancelled() => reply::dead_session(app),
+                () = session.ended.cancelled() => reply::dead_session(&app.config),
             }
         }
     }

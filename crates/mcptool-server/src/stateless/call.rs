@@ -13,9 +13,9 @@ use super::mrtr::Rounds;
 use super::{Prepared, decorate, sse};
 use crate::config::ResponseMode;
 use crate::demo::{self, Change, Halt};
-use crate::http::reply;
 use crate::rpc::{self, RpcError};
 use crate::state::AppState;
+use crate::wire::reply;
 
 /// The context a 2026-07-28 request runs in.
 #[derive(Debug)]

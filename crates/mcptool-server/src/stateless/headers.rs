@@ -6,7 +6,7 @@ use base64::Engine as _;
 use http::HeaderMap;
 use serde_json::Value;
 
-use crate::http::VERSION_HEADER;
+use crate::wire::VERSION_HEADER;
 
 const SENTINEL_PREFIX: &str = "=?base64?";
 const SENTINEL_SUFFIX: &str = "?=";

@@ -29,11 +29,11 @@ use tokio::sync::broadcast;
 
 use crate::config::{Era, ServerConfig};
 use crate::demo::{self, Change};
-use crate::http::{SESSION_HEADER, reply};
 use crate::rpc::{self, Incoming, RpcError};
 use crate::state::AppState;
 use crate::stateless::meta::Meta;
 use crate::stateless::mrtr::{Binding, Rounds, Signer};
+use crate::wire::{SESSION_HEADER, reply};
 
 /// The `_meta` key under which results name the server.
 const SERVER_INFO: &str = "io.modelcontextprotocol/serverInfo";
@@ -200,31 +200,8 @@ fn prepare(
             "unsupported protocol version",
         )));
     }
-    let known = demo::METHODS.contains(&method.as_str())
-        || matches!(method.as_str(), "server/discover" | "subscriptions/listen");
-    if !known {
-        let err = RpcError::new(rpc::METHOD_NOT_FOUND, format!("Method not found: {method}"));
-        return Err(Reject::new(StatusCode::NOT_FOUND, &id, err));
-    }
-    let carries_input =
-        params.get("inputResponses").is_some() || params.get("requestState").is_some();
-    if carries_input && !MRTR_METHODS.contains(&method.as_str()) {
-        let message = format!("{method} takes no inputResponses or requestState");
-        return Err(bad(RpcError::invalid_params(message)));
-    }
-    if let Some(needed) = tool
-        .and_then(|t| t["name"].as_str())
-        .and_then(demo::required_capability)
-        .filter(|c| !meta.declares(c))
-    {
-        let message = format!(
-            "this tool needs the client capability {needed}, which the request did not declare"
-        );
-        let data = json!({"requiredCapabilities": {needed: {}}});
-        return Err(bad(
-            RpcError::new(rpc::MISSING_CAPABILITY, message).with_data(data)
-        ));
-    }
+    check_method(&id, &method, &params)?;
+    check_capability(&meta, tool).map_err(bad)?;
     let caller = parts
         .headers
         .get(header::AUTHORIZATION)
@@ -243,6 +220,39 @@ fn prepare(
         meta,
         rounds,
     })
+}
+
+/// The method must be one of 2026-07-28's, and only the MRTR methods take input responses.
+fn check_method(id: &Value, method: &str, params: &Value) -> Result<(), Reject> {
+    let known = demo::METHODS.contains(&method)
+        || matches!(method, "server/discover" | "subscriptions/listen");
+    if !known {
+        let err = RpcError::new(rpc::METHOD_NOT_FOUND, format!("Method not found: {method}"));
+        return Err(Reject::new(StatusCode::NOT_FOUND, id, err));
+    }
+    let carries_input =
+        params.get("inputResponses").is_some() || params.get("requestState").is_some();
+    if carries_input && !MRTR_METHODS.contains(&method) {
+        let message = format!("{method} takes no inputResponses or requestState");
+        return Err(Reject::bad_request(id, RpcError::invalid_params(message)));
+    }
+    Ok(())
+}
+
+/// A tool that asks the client for input needs the client to have declared that capability.
+fn check_capability(meta: &Meta, tool: Option<&Value>) -> Result<(), RpcError> {
+    let Some(needed) = tool
+        .and_then(|t| t["name"].as_str())
+        .and_then(demo::required_capability)
+        .filter(|c| !meta.declares(c))
+    else {
+        return Ok(());
+    };
+    let message = format!(
+        "this tool needs the client capability {needed}, which the request did not declare"
+    );
+    let data = json!({"requiredCapabilities": {needed: {}}});
+    Err(RpcError::new(rpc::MISSING_CAPABILITY, message).with_data(data))
 }
 
 /// -32022 with the versions this server serves.

@@ -10,7 +10,7 @@ use serde_json::Value;
 use tokio::sync::mpsc;
 use tokio_util::sync::{CancellationToken, DropGuard};
 
-use crate::http::reply;
+use crate::wire::reply;
 
 /// Messages a stream holds before the slowest notifications are dropped.
 const BUFFER: usize = 64;

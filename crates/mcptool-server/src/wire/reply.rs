@@ -6,9 +6,8 @@ use http::{HeaderValue, StatusCode, header};
 use serde::Serialize;
 use serde_json::json;
 
-use crate::config::{DeadSessionStatus, Era};
+use crate::config::{DeadSessionStatus, Era, ServerConfig};
 use crate::rpc;
-use crate::state::AppState;
 
 pub(crate) fn status(status: StatusCode) -> Response {
     let mut response = Response::new(Body::empty());
@@ -40,13 +39,13 @@ pub(crate) fn accepted() -> Response {
     status(StatusCode::ACCEPTED)
 }
 
-pub(crate) fn not_allowed(app: &AppState) -> Response {
+pub(crate) fn not_allowed(config: &ServerConfig) -> Response {
     let mut allow = vec!["POST"];
-    let sessions = app.config.era != Era::Stateless;
-    if sessions && app.config.get_stream {
+    let sessions = config.era != Era::Stateless;
+    if sessions && config.get_stream {
         allow.push("GET");
     }
-    if sessions && app.config.allow_delete {
+    if sessions && config.allow_delete {
         allow.push("DELETE");
     }
     let mut response = rpc_error(StatusCode::METHOD_NOT_ALLOWED, -32000, "Method Not Allowed");
@@ -57,8 +56,8 @@ pub(crate) fn not_allowed(app: &AppState) -> Response {
 }
 
 /// The answer for an unknown, terminated or expired session.
-pub(crate) fn dead_session(app: &AppState) -> Response {
-    match app.config.faults.dead_session_status {
+pub(crate) fn dead_session(config: &ServerConfig) -> Response {
+    match config.faults.dead_session_status {
         DeadSessionStatus::NotFound => {
             rpc_error(StatusCode::NOT_FOUND, -32001, "Session not found")
         }
