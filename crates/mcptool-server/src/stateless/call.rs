@@ -135,7 +135,7 @@ pub(super) async fn run(app: &Arc<AppState>, prepared: Prepared) -> Response {
             ctx.out = Some(out.clone());
             app.spawn(async move {
                 if let Some(answer) = work(&ctx, &id, &method, &params).await {
-                    out.send(&answer).await;
+                    out.send(&answer, &ctx.app.shutdown).await;
                 }
             });
             response

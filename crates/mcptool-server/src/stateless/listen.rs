@@ -18,6 +18,8 @@ use crate::rpc::{self, RpcError};
 use crate::state::AppState;
 
 const SUBSCRIPTION_ID: &str = "io.modelcontextprotocol/subscriptionId";
+/// How long the closing result of a listen stream may wait for a client that stopped reading.
+const CLOSING_GRACE: std::time::Duration = std::time::Duration::from_secs(1);
 
 /// What a listen stream carries.
 #[derive(Debug, Default, PartialEq, Eq)]
@@ -162,7 +164,8 @@ async fn serve(
             () = out.closed() => return,
             () = app.shutdown.cancelled() => {
                 let result = json!({"resultType": "complete", "_meta": {SUBSCRIPTION_ID: id, SERVER_INFO: demo::server_info()}});
-                out.send(&rpc::result(id, result)).await;
+                // Shutdown has begun: the closing result gets a moment of its own.
+                let _ = tokio::time::timeout(CLOSING_GRACE, out.send(&rpc::result(id, result), &CancellationToken::new())).await;
                 return;
             }
             change = changes.recv() => match change {
@@ -186,7 +189,9 @@ async fn serve(
 }
 
 async fn deliver(app: &AppState, out: &sse::Sender, method: &str, params: Value) -> bool {
-    let sent = out.send(&rpc::notification(method, params)).await;
+    let sent = out
+        .send(&rpc::notification(method, params), &app.shutdown)
+        .await;
     if sent {
         app.stats.update(|s| s.listen_notifications += 1);
     }

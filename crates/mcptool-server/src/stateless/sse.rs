@@ -56,9 +56,14 @@ impl Sender {
         self.tx.try_send(event(message)).is_ok()
     }
 
-    /// Sends a message, waiting for room; false when the client has gone.
-    pub(super) async fn send(&self, message: &Value) -> bool {
-        self.tx.send(event(message)).await.is_ok()
+    /// Sends a message, waiting for room; false when the client has gone, or when `stop` fires
+    /// first (a client that stops reading must not hold up a shutdown).
+    pub(super) async fn send(&self, message: &Value, stop: &CancellationToken) -> bool {
+        tokio::select! {
+            biased;
+            sent = self.tx.send(event(message)) => sent.is_ok(),
+            () = stop.cancelled() => false,
+        }
     }
 
     /// Sends an SSE comment (a keep-alive); false when the client has gone.
