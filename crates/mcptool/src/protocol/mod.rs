@@ -3,7 +3,9 @@
 //! Serde only; no I/O. Types keep what they do not model (`_meta`, unknown content kinds) so
 //! that a result converts without loss.
 
+pub mod headers;
 mod jsonrpc;
+pub mod modern;
 mod types;
 mod version;
 
