@@ -125,6 +125,12 @@ impl Error {
         self
     }
 
+    /// Keeps the JSON-RPC error an HTTP error answer carried (its kind stays what it was).
+    pub(crate) fn with_rpc(mut self, error: RpcError) -> Error {
+        self.inner.rpc = Some(error);
+        self
+    }
+
     /// Marks a failure that happened after the server accepted the request: its result is
     /// lost, and the request must not be repeated automatically.
     pub(crate) fn lost_in_flight(mut self) -> Error {

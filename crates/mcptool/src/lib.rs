@@ -35,7 +35,7 @@ mod transport;
 
 pub use client::{
     Client, ClientBuilder, CloseOutcome, DEFAULT_MAX_MESSAGE_BYTES, Handler, HandlerFuture,
-    LegacyFallback, Progress, ReconnectPolicy, RequestOptions, ServerNotification,
+    LegacyFallback, Progress, ProtocolEra, ReconnectPolicy, RequestOptions, ServerNotification,
     StandaloneStream,
 };
 pub use error::{Deadline, Error, ErrorKind, Result};

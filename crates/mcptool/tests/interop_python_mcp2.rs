@@ -114,3 +114,36 @@ async fn a_stream_closed_by_the_server_mid_call_is_resumed() {
     })
     .await;
 }
+
+#[tokio::test]
+async fn a_stateless_client_speaks_2026_07_28_with_the_python_server() {
+    within(LIMIT, async {
+        for mode in [PyMode::Sse, PyMode::Json] {
+            let Some(peer) = mcp2(mode).await else {
+                return;
+            };
+            let client = mcptool::Client::builder(peer.url())
+                .protocol_era(mcptool::ProtocolEra::Stateless)
+                .connect()
+                .await
+                .unwrap_or_else(|e| panic!("{mode:?}: discover: {e}"));
+            assert_eq!(
+                client.protocol_version(),
+                Some(mcptool::protocol::ProtocolVersion::V2026_07_28)
+            );
+            assert!(client.session_id().is_none());
+            let tools = client.list_tools().await.expect("tools");
+            assert!(tools.iter().any(|t| t.name == "echo"), "{tools:?}");
+            let echoed = client
+                .call_tool("echo", json!({"message": "modern"}))
+                .await
+                .expect("echo");
+            assert_eq!(echoed.content[0].as_text(), Some("modern"));
+            assert_eq!(
+                client.close().await.expect("close"),
+                mcptool::CloseOutcome::Stateless
+            );
+        }
+    })
+    .await;
+}

@@ -7,7 +7,9 @@ use http::header::{AUTHORIZATION, HeaderMap, HeaderName, HeaderValue};
 use serde_json::{Value, json};
 
 use super::handlers::{Handler, Handlers};
-use super::shared::{LegacyFallback, ReconnectPolicy, Settings, Shared, StandaloneStream};
+use super::shared::{
+    LegacyFallback, ProtocolEra, ReconnectPolicy, Settings, Shared, StandaloneStream,
+};
 use super::{Client, ClientInner};
 use crate::error::Error;
 use crate::protocol::ProtocolVersion;
@@ -65,6 +67,7 @@ impl ClientBuilder {
                 reconnect: ReconnectPolicy::Fail,
                 resume_attempts: 5,
                 legacy_fallback: LegacyFallback::Auto,
+                era: ProtocolEra::Session,
                 default_retry: Duration::from_millis(500),
             },
             connect_timeout: Duration::from_secs(10),
@@ -180,6 +183,14 @@ impl ClientBuilder {
     /// How many times a cut response stream is resumed before the request fails. Default 5.
     pub fn resume_attempts(mut self, attempts: u32) -> ClientBuilder {
         self.settings.resume_attempts = attempts;
+        self
+    }
+
+    /// The protocol era to speak. Default: the session era. With
+    /// [`ProtocolEra::Stateless`], `connect()` calls `server/discover` instead of `initialize`
+    /// and fails unless the server serves 2026-07-28.
+    pub fn protocol_era(mut self, era: ProtocolEra) -> ClientBuilder {
+        self.settings.era = era;
         self
     }
 

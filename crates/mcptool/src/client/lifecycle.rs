@@ -25,6 +25,9 @@ pub enum CloseOutcome {
     /// No `DELETE` was needed: the server never gave us a session id, or it had already
     /// expired it.
     NoSession,
+    /// No `DELETE` was needed: the client spoke 2026-07-28, which has no sessions. Requests in
+    /// flight were ended by closing their streams, and the connections are closed.
+    Stateless,
     /// `close()` had already run.
     AlreadyClosed,
 }
@@ -32,6 +35,9 @@ pub enum CloseOutcome {
 impl Shared {
     /// Runs the `initialize` handshake and records the session.
     pub(crate) async fn initialize(self: &Arc<Self>) -> Result<Arc<InitializeResult>, Error> {
+        if let Some(dialect) = &self.stateless {
+            return Box::pin(self.discover(dialect)).await;
+        }
         let params = json!({
             "protocolVersion": self.offered_version.as_str(),
             "capabilities": self.handlers.capabilities(),
@@ -39,7 +45,12 @@ impl Shared {
         });
         self.transport.set_session(None, None);
         let (reply, session) = match self
-            .request_with_retries("initialize", Some(&params), &RequestOptions::default())
+            .request_with_retries(
+                "initialize",
+                Some(&params),
+                None,
+                &RequestOptions::default(),
+            )
             .await
         {
             Err(e)
@@ -54,8 +65,13 @@ impl Shared {
                     .open_legacy(self.settings.initialize_timeout)
                     .await?;
                 self.start_legacy_stream(stream);
-                self.request_with_retries("initialize", Some(&params), &RequestOptions::default())
-                    .await?
+                self.request_with_retries(
+                    "initialize",
+                    Some(&params),
+                    None,
+                    &RequestOptions::default(),
+                )
+                .await?
             }
             other => other?,
         };
@@ -132,6 +148,9 @@ impl Shared {
     }
 
     async fn delete_session(&self) -> Result<CloseOutcome, Error> {
+        if self.stateless.is_some() {
+            return Ok(CloseOutcome::Stateless);
+        }
         if self.transport.session_id().is_none() || self.is_expired() {
             return Ok(CloseOutcome::NoSession);
         }

@@ -7,6 +7,7 @@ mod lifecycle;
 mod options;
 mod request;
 mod shared;
+mod stateless;
 mod stream;
 
 use std::sync::Arc;
@@ -20,7 +21,9 @@ pub use builder::{ClientBuilder, DEFAULT_MAX_MESSAGE_BYTES};
 pub use handlers::{Handler, HandlerFuture};
 pub use lifecycle::CloseOutcome;
 pub use options::{Progress, RequestOptions};
-pub use shared::{LegacyFallback, ReconnectPolicy, ServerNotification, StandaloneStream};
+pub use shared::{
+    LegacyFallback, ProtocolEra, ReconnectPolicy, ServerNotification, StandaloneStream,
+};
 
 use crate::error::Error;
 use crate::protocol::{

@@ -5,6 +5,7 @@
 use std::sync::{Arc, Mutex, PoisonError};
 use std::time::{Duration, Instant};
 
+use http::HeaderMap;
 use serde::Serialize;
 use serde::de::DeserializeOwned;
 use serde_json::Value;
@@ -68,10 +69,17 @@ impl Shared {
         params: Option<&P>,
         options: &RequestOptions,
     ) -> Result<R, Error> {
+        if let Some(dialect) = &self.stateless {
+            // Boxed: the other era's path must not enlarge this one's future.
+            return Box::pin(self.stateless_request(dialect, method, params, options)).await;
+        }
         // Read before sending: a 404 that arrives after another caller already re-initialised
         // must not start a second session.
         let seen = self.generation.load(std::sync::atomic::Ordering::Acquire);
-        let (reply, _) = match self.request_with_retries(method, params, options).await {
+        let (reply, _) = match self
+            .request_with_retries(method, params, None, options)
+            .await
+        {
             Err(e)
                 if e.is_session_expired()
                     && !e.was_in_flight()
@@ -79,7 +87,8 @@ impl Shared {
             {
                 // Boxed: a rare path that would otherwise enlarge every request's future.
                 Box::pin(self.reinitialize(seen)).await?;
-                self.request_with_retries(method, params, options).await?
+                self.request_with_retries(method, params, None, options)
+                    .await?
             }
             other => other?,
         };
@@ -89,11 +98,12 @@ impl Shared {
     /// Sends a request, repeating it after a refused connection or a 5xx answer when that is
     /// safe: for requests that change nothing (`initialize` among them), or when the caller
     /// opted in. Each attempt has an id of its own. For `initialize`, also returns the session
-    /// id the server assigned.
+    /// id the server assigned. `headers` are added to the POST's own.
     pub(crate) async fn request_with_retries<R: DeserializeOwned, P: Serialize + ?Sized>(
         self: &Arc<Self>,
         method: &str,
         params: Option<&P>,
+        headers: Option<&HeaderMap>,
         options: &RequestOptions,
     ) -> Result<(Reply<R>, Option<SessionId>), Error> {
         let repeatable = options.retry_unsafe || is_safe_to_repeat(method);
@@ -101,7 +111,7 @@ impl Shared {
         loop {
             let id = self.next_id();
             let body = encode(id, method, params, options.on_progress.is_some())?;
-            match self.exchange(id, method, body, options).await {
+            match self.exchange(id, method, body, headers, options).await {
                 Err(e) if repeatable && attempt < RETRIES && is_transient(&e) => {
                     attempt += 1;
                     tracing::debug!(error = %e, method, attempt, "transient failure; retrying");
@@ -119,6 +129,7 @@ impl Shared {
         id: RequestId,
         method: &str,
         body: Vec<u8>,
+        headers: Option<&HeaderMap>,
         options: &RequestOptions,
     ) -> Result<(Reply<R>, Option<SessionId>), Error> {
         if self.closed.load(std::sync::atomic::Ordering::Acquire) {
@@ -183,7 +194,7 @@ impl Shared {
                     }
                     Err(Error::timeout(fired))
                 }
-                result = self.post_and_read(id, body, &mut rx, initialize) => result,
+                result = self.post_and_read(id, body, headers, &mut rx, initialize) => result,
             }
         }
         .instrument(span)
@@ -203,6 +214,7 @@ impl Shared {
         self: &Arc<Self>,
         id: RequestId,
         body: Vec<u8>,
+        headers: Option<&HeaderMap>,
         rx: &mut oneshot::Receiver<Answer>,
         capture_session: bool,
     ) -> Result<(Reply<R>, Option<SessionId>), Error> {
@@ -212,7 +224,7 @@ impl Shared {
         let posted = tokio::select! {
             biased;
             answer = &mut *rx => return received(answer).map(|raw| (Reply::Raw(raw), None)),
-            posted = self.transport.post(body, None, capture_session) => posted,
+            posted = self.transport.post(body, headers, capture_session) => posted,
         };
         let (response, session) = posted.inspect_err(|e| {
             if e.is_session_expired() {

@@ -15,6 +15,7 @@ use tokio_util::task::TaskTracker;
 
 use super::handlers::Handlers;
 use super::options::{Progress, ProgressFn};
+use super::stateless::Stateless;
 use crate::error::Error;
 use crate::protocol::{
     Incoming, InitializeResult, RequestId, RpcError, encode_notification, encode_response,
@@ -87,6 +88,20 @@ pub enum LegacyFallback {
     Never,
 }
 
+/// Which protocol era a client speaks.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum ProtocolEra {
+    /// The session era (2025-03-26 .. 2025-11-25): `initialize` with the offered version, a
+    /// session, the standalone stream, `DELETE` at close; HTTP+SSE when the server is older.
+    #[default]
+    Session,
+    /// 2026-07-28, stateless: `server/discover` instead of `initialize`, no session, `_meta`
+    /// and routing headers on every request, `input_required` answered through the handlers,
+    /// cancellation by closing the request's stream, no `DELETE`.
+    Stateless,
+}
+
 /// Timeouts and limits of one client.
 #[derive(Clone, Debug)]
 pub(crate) struct Settings {
@@ -99,6 +114,7 @@ pub(crate) struct Settings {
     pub(crate) resume_attempts: u32,
     pub(crate) legacy_fallback: LegacyFallback,
     pub(crate) default_retry: Duration,
+    pub(crate) era: ProtocolEra,
 }
 
 /// Hashes our request ids, which are distinct counters we made ourselves: no attacker chooses
@@ -146,6 +162,8 @@ impl Pending {
 
 pub(crate) struct Shared {
     pub(crate) transport: HttpTransport,
+    /// The stateless dialect, when the client speaks 2026-07-28.
+    pub(crate) stateless: Option<Stateless>,
     pub(crate) settings: Settings,
     pub(crate) handlers: Handlers,
     pub(crate) client_info: Value,
@@ -192,8 +210,11 @@ impl Shared {
         offered_version: crate::protocol::ProtocolVersion,
         notification_capacity: usize,
     ) -> Shared {
+        let stateless = (settings.era == ProtocolEra::Stateless)
+            .then(|| Stateless::new(&handlers, &client_info));
         Shared {
             transport,
+            stateless,
             settings,
             handlers,
             client_info,
@@ -381,7 +402,8 @@ impl Shared {
 
     /// Tells the server to stop working on `id`, in the background (the caller has moved on).
     pub(crate) fn send_cancelled(self: &Arc<Self>, id: RequestId, reason: &'static str) {
-        if self.cancel.is_cancelled() {
+        // In 2026-07-28 the request's closed stream is the cancellation: nothing to send.
+        if self.cancel.is_cancelled() || self.stateless.is_some() {
             return;
         }
         let shared = Arc::clone(self);

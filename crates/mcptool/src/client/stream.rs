@@ -50,7 +50,8 @@ impl Shared {
     }
 
     fn spawn_standalone_stream(self: &Arc<Self>, replace: bool) {
-        if self.transport.is_legacy() {
+        // HTTP+SSE has its event stream; 2026-07-28 has no GET stream at all.
+        if self.transport.is_legacy() || self.stateless.is_some() {
             return;
         }
         let stop = {

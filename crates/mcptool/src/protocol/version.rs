@@ -15,18 +15,22 @@ pub enum ProtocolVersion {
     V2025_06_18,
     /// `2025-11-25`: priming events and `retry` for SSE resumption.
     V2025_11_25,
+    /// `2026-07-28`: stateless, no `initialize` and no session; spoken by a client built with
+    /// [`ProtocolEra::Stateless`](crate::ProtocolEra::Stateless), never offered at `initialize`.
+    V2026_07_28,
 }
 
 impl ProtocolVersion {
     /// Every revision we support, oldest first.
-    pub const ALL: [ProtocolVersion; 4] = [
+    pub const ALL: [ProtocolVersion; 5] = [
         ProtocolVersion::V2024_11_05,
         ProtocolVersion::V2025_03_26,
         ProtocolVersion::V2025_06_18,
         ProtocolVersion::V2025_11_25,
+        ProtocolVersion::V2026_07_28,
     ];
 
-    /// The newest revision, offered by default at `initialize`.
+    /// The newest session-era revision, offered by default at `initialize`.
     pub const LATEST: ProtocolVersion = ProtocolVersion::V2025_11_25;
 
     /// The revision's date string as sent on the wire.
@@ -36,6 +40,7 @@ impl ProtocolVersion {
             ProtocolVersion::V2025_03_26 => "2025-03-26",
             ProtocolVersion::V2025_06_18 => "2025-06-18",
             ProtocolVersion::V2025_11_25 => "2025-11-25",
+            ProtocolVersion::V2026_07_28 => "2026-07-28",
         }
     }
 }
@@ -55,7 +60,7 @@ impl FromStr for ProtocolVersion {
             .find(|v| v.as_str() == s)
             .ok_or_else(|| {
                 Error::config(format!(
-                    "unsupported protocol version {s:?} (supported: 2024-11-05, 2025-03-26, 2025-06-18, 2025-11-25)"
+                    "unsupported protocol version {s:?} (supported: 2024-11-05, 2025-03-26, 2025-06-18, 2025-11-25, 2026-07-28)"
                 ))
             })
     }

@@ -6,7 +6,7 @@ use std::time::Duration;
 
 use super::approval::{ApprovalMode, Approver};
 use super::{McpStreamableHttpTool, ToolInner};
-use crate::client::{Client, ClientBuilder, ReconnectPolicy};
+use crate::client::{Client, ClientBuilder, ProtocolEra, ReconnectPolicy};
 use crate::error::Error;
 use crate::transport::HeaderProvider;
 
@@ -34,6 +34,7 @@ pub(crate) struct ToolConfig {
     pub(crate) approver: Option<Approver>,
     pub(crate) lent_client: Option<reqwest::Client>,
     pub(crate) reconnect: ReconnectPolicy,
+    pub(crate) era: ProtocolEra,
 }
 
 impl fmt::Debug for ToolConfig {
@@ -58,6 +59,7 @@ impl fmt::Debug for ToolConfig {
             .field("approver", &self.approver.is_some())
             .field("lent_client", &self.lent_client.is_some())
             .field("reconnect", &self.reconnect)
+            .field("era", &self.era)
             .finish()
     }
 }
@@ -68,7 +70,8 @@ impl ToolConfig {
         let mut builder = Client::builder(&self.url)
             .request_timeout(self.request_timeout)
             .terminate_on_close(self.terminate_on_close)
-            .reconnect_policy(self.reconnect);
+            .reconnect_policy(self.reconnect)
+            .protocol_era(self.era);
         for (name, value) in &self.headers {
             builder = builder.header(name.clone(), value.clone());
         }
@@ -118,6 +121,7 @@ impl McpStreamableHttpToolBuilder {
                 approver: None,
                 lent_client: None,
                 reconnect: ReconnectPolicy::Fail,
+                era: ProtocolEra::Session,
             },
         }
     }
@@ -236,6 +240,13 @@ impl McpStreamableHttpToolBuilder {
     /// concurrent callers) and retry, or fail. Default: fail.
     pub fn reconnect_policy(mut self, policy: ReconnectPolicy) -> Self {
         self.config.reconnect = policy;
+        self
+    }
+
+    /// The protocol era each session of the tool speaks. Default: the session era;
+    /// [`ProtocolEra::Stateless`] speaks 2026-07-28 (no session to lose or to `DELETE`).
+    pub fn protocol_era(mut self, era: ProtocolEra) -> Self {
+        self.config.era = era;
         self
     }
 

@@ -420,7 +420,16 @@ impl HttpTransport {
         } else {
             format!("server refused the request: {}", snippet.trim())
         };
-        Error::new(ErrorKind::HttpStatus, message).with_status(status.as_u16())
+        let error = Error::new(ErrorKind::HttpStatus, message).with_status(status.as_u16());
+        // A 2026-07-28 server says why in a JSON-RPC error (-32020, -32022...): keep it.
+        match serde_json::from_slice::<serde_json::Value>(&body)
+            .ok()
+            .and_then(|v| {
+                serde_json::from_value::<crate::protocol::RpcError>(v.get("error")?.clone()).ok()
+            }) {
+            Some(rpc) => error.with_rpc(rpc),
+            None => error,
+        }
     }
 }
 

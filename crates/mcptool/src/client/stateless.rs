@@ -1,0 +1,334 @@
+//! The stateless dialect (2026-07-28): no `initialize` and no session. Every request carries
+//! `_meta` (version, the capabilities our handlers can fulfil, client info) and the routing
+//! headers (`MCP-Protocol-Version`, `Mcp-Method`, `Mcp-Name`, and `Mcp-Param-*` for the tools
+//! whose parameters ask for them); `server/discover` stands in for `initialize`; an
+//! `input_required` result is fulfilled through the same handlers the session era uses and the
+//! request retried with a new id; cancelling a request closes its stream; `close()` sends no
+//! `DELETE`.
+//!
+//! The request engine (ids, deadlines, progress, the pool) is the session era's; this file only
+//! decorates a request and interprets its answer.
+
+use std::collections::HashMap;
+use std::sync::{Arc, Mutex, PoisonError};
+
+use http::{HeaderMap, HeaderName, HeaderValue};
+use serde::Serialize;
+use serde::de::DeserializeOwned;
+use serde_json::{Map, Value, json};
+
+use super::handlers::Handlers;
+use super::options::RequestOptions;
+use super::shared::Shared;
+use crate::error::Error;
+use crate::protocol::headers::{ParamHeaders, encode_header_value};
+use crate::protocol::modern::{
+    self, DiscoverResult, InputRequired, ResultType, STATELESS_VERSION, codes,
+};
+use crate::protocol::{Implementation, InitializeResult};
+
+/// How many `input_required` rounds one request may take before we give up.
+const MAX_ROUNDS: usize = 8;
+/// How many input requests one round may carry.
+const MAX_INPUTS: usize = 32;
+/// The methods whose results may be `input_required`.
+const MRTR_METHODS: [&str; 3] = ["tools/call", "prompts/get", "resources/read"];
+
+/// What the stateless dialect keeps for one client.
+#[derive(Debug)]
+pub(crate) struct Stateless {
+    /// The `_meta` every request carries.
+    meta: Map<String, Value>,
+    /// The `Mcp-Param-*` annotations of the tools `tools/list` showed, by tool name.
+    params: Mutex<HashMap<String, ParamHeaders>>,
+}
+
+impl Stateless {
+    pub(crate) fn new(handlers: &Handlers, client_info: &Value) -> Stateless {
+        let info: Implementation =
+            serde_json::from_value(client_info.clone()).unwrap_or(Implementation {
+                name: "mcptool".into(),
+                version: env!("CARGO_PKG_VERSION").into(),
+                title: None,
+            });
+        Stateless {
+            meta: modern::request_meta(&handlers.capabilities(), &info, None),
+            params: Mutex::default(),
+        }
+    }
+
+    /// The params as sent: the caller's, with our `_meta` added to any it gave.
+    fn params_with_meta(&self, params: &Map<String, Value>) -> Value {
+        let mut params = params.clone();
+        let meta = params.entry("_meta").or_insert_with(|| json!({}));
+        if let Some(meta) = meta.as_object_mut() {
+            meta.extend(self.meta.clone());
+        }
+        Value::Object(params)
+    }
+
+    /// The routing headers of a request.
+    fn headers(&self, method: &str, params: &Map<String, Value>) -> HeaderMap {
+        let mut headers = HeaderMap::new();
+        headers.insert(
+            "mcp-protocol-version",
+            HeaderValue::from_static(STATELESS_VERSION),
+        );
+        if let Ok(value) = HeaderValue::from_str(method) {
+            headers.insert("mcp-method", value);
+        }
+        let name = match method {
+            "tools/call" | "prompts/get" => params.get("name"),
+            "resources/read" => params.get("uri"),
+            _ => None,
+        };
+        if let Some(name) = name.and_then(Value::as_str)
+            && let Ok(value) = HeaderValue::from_str(&encode_header_value(name))
+        {
+            headers.insert("mcp-name", value);
+        }
+        if method == "tools/call"
+            && let Some(name) = params.get("name").and_then(Value::as_str)
+        {
+            let known = self.params.lock().unwrap_or_else(PoisonError::into_inner);
+            let arguments = params.get("arguments").unwrap_or(&Value::Null);
+            for (header, value) in known
+                .get(name)
+                .map(|p| p.headers(arguments))
+                .unwrap_or_default()
+            {
+                match (
+                    HeaderName::from_bytes(header.as_bytes()),
+                    HeaderValue::from_str(&value),
+                ) {
+                    (Ok(name), Ok(value)) => {
+                        headers.insert(name, value);
+                    }
+                    _ => tracing::warn!(header, "cannot send a mirrored parameter header"),
+                }
+            }
+        }
+        headers
+    }
+
+    /// Leaves out of a `tools/list` page the tools whose `x-mcp-header` annotations are
+    /// invalid (with a warning), and remembers the annotations of the others.
+    fn screen_tools(&self, page: &mut Value) {
+        let Some(tools) = page.get_mut("tools").and_then(Value::as_array_mut) else {
+            return;
+        };
+        let mut known = self.params.lock().unwrap_or_else(PoisonError::into_inner);
+        tools.retain(|tool| {
+            let name = tool.get("name").and_then(Value::as_str).unwrap_or("");
+            let schema = tool.get("inputSchema").unwrap_or(&Value::Null);
+            match ParamHeaders::from_schema(schema) {
+                Ok(params) => {
+                    known.insert(name.to_owned(), params);
+                    true
+                }
+                Err(reason) => {
+                    tracing::warn!(tool = name, %reason, "left out a tool with an invalid x-mcp-header annotation");
+                    false
+                }
+            }
+        });
+    }
+}
+
+impl Shared {
+    /// One request in the stateless dialect, through as many `input_required` rounds as the
+    /// server asks for (at most [`MAX_ROUNDS`]).
+    pub(crate) async fn stateless_request<R: DeserializeOwned, P: Serialize + ?Sized>(
+        self: &Arc<Self>,
+        dialect: &Stateless,
+        method: &str,
+        params: Option<&P>,
+        options: &RequestOptions,
+    ) -> Result<R, Error> {
+        let mut params = params_object(method, params)?;
+        let mut relisted = false;
+        for _ in 0..MAX_ROUNDS {
+            let headers = dialect.headers(method, &params);
+            let sent = dialect.params_with_meta(&params);
+            let reply = self
+                .request_with_retries::<Value, Value>(method, Some(&sent), Some(&headers), options)
+                .await;
+            let mut result = match reply {
+                Err(e) if is_header_mismatch(&e) && method == "tools/call" && !relisted => {
+                    // The tool's annotations may have changed: learn them again, retry once.
+                    relisted = true;
+                    tracing::debug!("header mismatch; listing the tools again");
+                    self.list_all_tools(dialect).await?;
+                    continue;
+                }
+                Err(e) => return Err(explain(e)),
+                Ok((reply, _)) => reply.decode(method)?,
+            };
+            match ResultType::of(&result).map_err(Error::protocol)? {
+                ResultType::Complete => {
+                    if method == "tools/list" {
+                        dialect.screen_tools(&mut result);
+                    }
+                    return serde_json::from_value(result).map_err(|e| {
+                        Error::protocol(format!("the server's result for {method} is malformed"))
+                            .with_source(e)
+                    });
+                }
+                ResultType::InputRequired if !MRTR_METHODS.contains(&method) => {
+                    return Err(Error::protocol(format!(
+                        "the server answered {method} with input_required, which only tools/call, prompts/get and resources/read may get"
+                    )));
+                }
+                ResultType::InputRequired => {
+                    let input = InputRequired::read(&result).map_err(Error::protocol)?;
+                    let responses = self.fulfil(&input).await?;
+                    params = match input.retry_params(&Value::Object(params), responses) {
+                        Value::Object(map) => map,
+                        _ => Map::new(),
+                    };
+                }
+            }
+        }
+        Err(Error::protocol(format!(
+            "the server asked for input on {method} more than {MAX_ROUNDS} times"
+        )))
+    }
+
+    /// Answers every input request of one round through our handlers.
+    async fn fulfil(&self, input: &InputRequired) -> Result<Map<String, Value>, Error> {
+        if input.input_requests.len() > MAX_INPUTS {
+            return Err(Error::protocol(format!(
+                "the server asked for {} inputs at once (at most {MAX_INPUTS})",
+                input.input_requests.len()
+            )));
+        }
+        let mut responses = Map::new();
+        for (key, request) in input.requests() {
+            let capability = match request.method.as_str() {
+                "elicitation/create" => "elicitation",
+                "sampling/createMessage" => "sampling",
+                "roots/list" => "roots",
+                other => {
+                    return Err(Error::protocol(format!(
+                        "the server asked for input by {other:?}, which is not an input request"
+                    )));
+                }
+            };
+            match self
+                .handlers
+                .answer(&request.method, Some(request.params))
+                .await
+            {
+                Ok(answer) => {
+                    responses.insert(key.to_owned(), answer);
+                }
+                Err(e) if e.code == codes::METHOD_NOT_FOUND => {
+                    return Err(Error::config(format!(
+                        "the server needs {capability} input ({}) but this client has no {capability} handler",
+                        request.method
+                    )));
+                }
+                Err(e) => return Err(Error::rpc(e)),
+            }
+        }
+        Ok(responses)
+    }
+
+    /// Lists every tool once, which refreshes their `Mcp-Param-*` annotations.
+    async fn list_all_tools(self: &Arc<Self>, dialect: &Stateless) -> Result<(), Error> {
+        let mut cursor: Option<String> = None;
+        for _ in 0..super::MAX_PAGES {
+            let params = cursor.as_ref().map(|c| json!({"cursor": c}));
+            let page: Value = Box::pin(self.stateless_request(
+                dialect,
+                "tools/list",
+                params.as_ref(),
+                &RequestOptions::default(),
+            ))
+            .await?;
+            match page.get("nextCursor").and_then(Value::as_str) {
+                Some(next) if Some(next) != cursor.as_deref() => cursor = Some(next.to_owned()),
+                _ => return Ok(()),
+            }
+        }
+        Ok(())
+    }
+
+    /// `server/discover` in place of `initialize`: the server must serve 2026-07-28. What it
+    /// says is kept in the shape `initialize` would have given.
+    pub(crate) async fn discover(
+        self: &Arc<Self>,
+        dialect: &Stateless,
+    ) -> Result<Arc<InitializeResult>, Error> {
+        let options = RequestOptions {
+            timeout: Some(self.settings.initialize_timeout),
+            ..RequestOptions::default()
+        };
+        let discovered: DiscoverResult = self
+            .stateless_request(dialect, "server/discover", None::<&Value>, &options)
+            .await?;
+        if !discovered.serves_stateless() {
+            return Err(Error::protocol(format!(
+                "the server does not serve {STATELESS_VERSION}; it serves {}",
+                discovered.supported_versions.join(", ")
+            )));
+        }
+        let server_info = discovered.server_info().unwrap_or(Implementation {
+            name: "unknown".into(),
+            version: "unknown".into(),
+            title: None,
+        });
+        let result = Arc::new(InitializeResult {
+            protocol_version: STATELESS_VERSION.to_owned(),
+            capabilities: discovered.capabilities,
+            server_info,
+            instructions: discovered.instructions,
+        });
+        *self.server.lock().unwrap_or_else(PoisonError::into_inner) = Some(Arc::clone(&result));
+        self.generation
+            .fetch_add(1, std::sync::atomic::Ordering::AcqRel);
+        tracing::debug!(version = STATELESS_VERSION, "server discovered");
+        Ok(result)
+    }
+}
+
+fn is_header_mismatch(error: &Error) -> bool {
+    error
+        .rpc_error()
+        .is_some_and(|e| e.code == codes::HEADER_MISMATCH)
+}
+
+/// The caller's params as an object (none: an empty one).
+fn params_object<P: Serialize + ?Sized>(
+    method: &str,
+    params: Option<&P>,
+) -> Result<Map<String, Value>, Error> {
+    match params.map(serde_json::to_value).transpose() {
+        Ok(None) => Ok(Map::new()),
+        Ok(Some(Value::Object(map))) => Ok(map),
+        Ok(Some(_)) => Err(Error::config(format!(
+            "the params of {method} must be an object"
+        ))),
+        Err(e) => Err(Error::config("cannot encode the request").with_source(e)),
+    }
+}
+
+/// An unsupported-version refusal says which versions the server serves.
+fn explain(error: Error) -> Error {
+    let Some(rpc) = error.rpc_error() else {
+        return error;
+    };
+    if rpc.code != codes::UNSUPPORTED_PROTOCOL_VERSION {
+        return error;
+    }
+    let supported = rpc
+        .data
+        .as_ref()
+        .map(modern::supported_versions)
+        .unwrap_or_default();
+    Error::protocol(format!(
+        "the server does not serve {STATELESS_VERSION} (this client's only stateless version); it serves {}",
+        if supported.is_empty() { "no version it names".to_owned() } else { supported.join(", ") }
+    ))
+    .with_source(error)
+}

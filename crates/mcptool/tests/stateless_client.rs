@@ -1,0 +1,224 @@
+//! A client and a tool pinned to 2026-07-28 ([`ProtocolEra::Stateless`]) against the strict
+//! server in its dual-era and stateless-only modes: discover instead of initialize, no session,
+//! `_meta` and routing headers the server accepts, tools with invalid annotations left out,
+//! `input_required` answered through the handlers, cancellation by closing the stream, and a
+//! close that sends no DELETE and leaves no connection open.
+
+mod support;
+
+use std::sync::Arc;
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::time::Duration;
+
+use mcptool::protocol::ProtocolVersion;
+use mcptool::{Client, CloseOutcome, Handler, McpStreamableHttpTool, ProtocolEra, RequestOptions};
+use mcptool_server::{Era, RunningServer, ServerConfig};
+use serde_json::{Value, json};
+use support::server::{start, wait_stats};
+use support::within;
+
+const MODERN_ERAS: [Era; 2] = [Era::Both, Era::Stateless];
+
+fn text(result: &mcptool::protocol::CallToolResult) -> String {
+    result.content[0].as_text().unwrap_or_default().to_owned()
+}
+
+/// A stateless client with a handler for each kind of input; the elicitation one counts its calls.
+fn builder(server: &RunningServer, calls: &Arc<AtomicUsize>) -> mcptool::ClientBuilder {
+    let counter = Arc::clone(calls);
+    Client::builder(server.url())
+        .protocol_era(ProtocolEra::Stateless)
+        .on_elicitation(Handler::new(move |params: Value| {
+            counter.fetch_add(1, Ordering::SeqCst);
+            async move {
+                let field = params["requestedSchema"]["required"][0].as_str().unwrap_or("answer").to_owned();
+                let value = if field == "colour" { "teal" } else { "Ada" };
+                Ok(json!({"action": "accept", "content": {field: value}}))
+            }
+        }))
+        .on_sampling(Handler::new(|_| async {
+            Ok(json!({"role": "assistant", "content": {"type": "text", "text": "4"}, "model": "test"}))
+        }))
+        .on_roots(Handler::new(|_| async { Ok(json!({"roots": [{"uri": "file:///work"}]})) }))
+}
+
+#[tokio::test]
+async fn a_stateless_client_discovers_calls_and_closes_without_a_session() {
+    within(Duration::from_secs(30), async {
+        for era in MODERN_ERAS {
+            let server = start(ServerConfig::default().era(era)).await;
+            let calls = Arc::new(AtomicUsize::new(0));
+            let client = builder(&server, &calls).connect().await.expect("connect");
+            assert_eq!(client.protocol_version(), Some(ProtocolVersion::V2026_07_28));
+            assert_eq!(client.server_info().expect("discovered").server_info.name, "mcptool-server");
+            assert!(client.session_id().is_none());
+            let tools = client.list_tools().await.expect("tools");
+            let names: Vec<&str> = tools.iter().map(|t| t.name.as_str()).collect();
+            assert!(!names.contains(&"bad_header"), "an invalid annotation leaves its tool out");
+            assert!(names.contains(&"route") && names.len() == 20, "{names:?}");
+            assert_eq!(text(&client.call_tool("echo", json!({"message": "hi"})).await.expect("echo")), "hi");
+            let routed = client
+                .call_tool("route", json!({"region": "Hello, 世界", "priority": 3, "urgent": true, "target": {"zone": " z "}}))
+                .await
+                .expect("route: its Mcp-Param-* headers match");
+            assert_eq!(routed.structured_content.as_ref().expect("structured")["region"], "Hello, 世界");
+            assert_eq!(text(&client.call_tool("ask", json!({"question": "Name?"})).await.expect("ask")), "Ada");
+            assert_eq!(text(&client.call_tool("survey", json!({})).await.expect("survey")), "Ada likes teal");
+            assert_eq!(calls.load(Ordering::SeqCst), 3, "one elicitation for ask, two for survey");
+            assert_eq!(text(&client.call_tool("sample", json!({"prompt": "2+2?"})).await.expect("sample")), "4");
+            assert!(text(&client.call_tool("roots", json!({})).await.expect("roots")).contains("file:///work"));
+            let prompt = client.get_prompt("introduce", &serde_json::Map::new()).await.expect("prompt");
+            assert!(format!("{:?}", prompt.messages).contains("Please introduce"));
+            assert_eq!(client.close().await.expect("close"), CloseOutcome::Stateless);
+            let snap = wait_stats(&server, "no connection left", |s| s.open_connections == 0).await;
+            assert_eq!((snap.sessions_opened, snap.deletes, snap.get_streams_opened), (0, 0, 0));
+            assert!(snap.header_mismatches.is_empty(), "{:?}", snap.header_mismatches);
+            assert_eq!(snap.mrtr_rounds, 6, "ask 1, survey 2, sample 1, roots 1, prompt 1");
+            assert_eq!(snap.discover_calls, 1);
+            assert_eq!(snap.session_era_requests, 0);
+            server.shutdown().await;
+        }
+    })
+    .await;
+}
+
+#[tokio::test]
+async fn a_call_that_needs_a_missing_handler_fails_naming_the_capability() {
+    within(Duration::from_secs(30), async {
+        let server = start(ServerConfig::default()).await;
+        let client = Client::builder(server.url())
+            .protocol_era(ProtocolEra::Stateless)
+            .connect()
+            .await
+            .expect("connect");
+        let err = client
+            .call_tool("ask", json!({"question": "q"}))
+            .await
+            .expect_err("no handler");
+        assert_eq!(err.status(), Some(400), "{err}");
+        assert_eq!(err.rpc_error().map(|e| e.code), Some(-32021), "{err}");
+        assert_eq!(
+            text(
+                &client
+                    .call_tool("echo", json!({"message": "still"}))
+                    .await
+                    .expect("echo")
+            ),
+            "still"
+        );
+        client.close().await.expect("close");
+        server.shutdown().await;
+    })
+    .await;
+}
+
+#[tokio::test]
+async fn a_timeout_closes_the_stream_and_the_server_stops_the_work() {
+    within(Duration::from_secs(30), async {
+        let server = start(ServerConfig::default()).await;
+        let client = Client::builder(server.url())
+            .protocol_era(ProtocolEra::Stateless)
+            .connect()
+            .await
+            .expect("connect");
+        let progress = Arc::new(AtomicUsize::new(0));
+        let seen = Arc::clone(&progress);
+        let options = RequestOptions::new()
+            .timeout(Duration::from_millis(400))
+            .on_progress(move |_| {
+                seen.fetch_add(1, Ordering::SeqCst);
+            });
+        let err = client
+            .call_tool_with("sleep", json!({"ms": 60_000, "steps": 600}), &options)
+            .await
+            .expect_err("times out");
+        assert!(err.is_timeout(), "{err}");
+        assert!(
+            progress.load(Ordering::SeqCst) >= 1,
+            "progress flows on the call's stream"
+        );
+        let snap = wait_stats(&server, "the work cancelled", |s| {
+            s.works_cancelled_by_close == 1
+        })
+        .await;
+        assert_eq!(
+            snap.cancelled_requests, 0,
+            "no notifications/cancelled in 2026-07-28"
+        );
+        assert_eq!(snap.methods.get("notifications/cancelled"), None);
+        client.close().await.expect("close");
+        server.shutdown().await;
+    })
+    .await;
+}
+
+#[tokio::test]
+async fn a_session_only_server_is_refused_with_a_clear_error() {
+    within(Duration::from_secs(30), async {
+        let server = start(ServerConfig::default().era(Era::Sessions)).await;
+        let err = Client::builder(server.url())
+            .protocol_era(ProtocolEra::Stateless)
+            .connect()
+            .await
+            .expect_err("no 2026-07-28 here");
+        assert_eq!(err.status(), Some(400), "{err}");
+        assert_eq!(server.stats().snapshot().sessions_opened, 0);
+        server.shutdown().await;
+    })
+    .await;
+}
+
+#[tokio::test]
+async fn a_stateless_tool_lists_invokes_and_closes() {
+    within(Duration::from_secs(30), async {
+        let server = start(ServerConfig::default().era(Era::Stateless)).await;
+        let tool = McpStreamableHttpTool::builder("demo", server.url())
+            .protocol_era(ProtocolEra::Stateless)
+            .load_prompts(false)
+            .build()
+            .expect("build");
+        tool.connect().await.expect("connect");
+        assert!(tool.function("bad_header").is_none());
+        assert!(tool.function("route").is_some());
+        let output = tool
+            .invoke("echo", json!({"message": "hi"}))
+            .await
+            .expect("invoke");
+        assert_eq!(output.text(), "hi");
+        assert_eq!(tool.close().await.expect("close"), CloseOutcome::Stateless);
+        let snap = wait_stats(&server, "no connection left", |s| s.open_connections == 0).await;
+        assert_eq!((snap.sessions_opened, snap.deletes), (0, 0));
+        server.shutdown().await;
+    })
+    .await;
+}
+
+#[tokio::test]
+async fn a_hundred_stateless_lifecycles_leave_no_connection_open() {
+    within(Duration::from_secs(60), async {
+        let server = start(ServerConfig::default()).await;
+        for _ in 0..100 {
+            let client = Client::builder(server.url())
+                .protocol_era(ProtocolEra::Stateless)
+                .connect()
+                .await
+                .expect("connect");
+            client
+                .call_tool("echo", json!({"message": "x"}))
+                .await
+                .expect("echo");
+            assert_eq!(
+                client.close().await.expect("close"),
+                CloseOutcome::Stateless
+            );
+        }
+        let snap = wait_stats(&server, "no connection left", |s| s.open_connections == 0).await;
+        assert_eq!(
+            snap.total_connections, 100,
+            "one pool per client, one connection each"
+        );
+        assert_eq!((snap.sessions_opened, snap.discover_calls), (0, 100));
+        server.shutdown().await;
+    })
+    .await;
+}
