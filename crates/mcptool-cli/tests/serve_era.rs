@@ -91,3 +91,31 @@ fn serve_defaults_to_both_eras() {
     let answer: Value = serde_json::from_str(&body).expect("JSON");
     assert_eq!(answer["result"]["supportedVersions"][1], "2025-11-25");
 }
+
+#[test]
+fn protocol_2026_07_28_calls_a_stateless_server() {
+    let served = Served::start(&["--era", "stateless", "--stats"]);
+    let out = support::mcptool(&[
+        "--url",
+        &served.url,
+        "--protocol",
+        "2026-07-28",
+        "call",
+        "echo",
+        "message=modern",
+    ]);
+    out.expect_code(0);
+    assert_eq!(out.stdout.trim(), "modern");
+    let stats = served.stats();
+    assert_eq!(stats["sessions_opened"], 0, "{stats}");
+    assert_eq!(stats["discover_calls"], 1, "{stats}");
+    assert_eq!(stats["deletes"], 0, "{stats}");
+}
+
+#[test]
+fn protocol_2026_07_28_against_a_session_only_server_fails_clearly() {
+    let served = Served::start(&["--era", "sessions"]);
+    let out = support::mcptool(&["--url", &served.url, "--protocol", "2026-07-28", "tools"]);
+    assert_ne!(out.code, 0, "{}", out.stdout);
+    assert!(out.stderr.contains("400"), "{}", out.stderr);
+}

@@ -144,8 +144,17 @@ impl ClientBuilder {
     }
 
     /// The protocol version offered at `initialize`. Default: the latest.
+    ///
+    /// 2026-07-28 is never offered at `initialize`: pinning it speaks that era instead, as
+    /// [`protocol_era(ProtocolEra::Stateless)`](Self::protocol_era) does; pinning a session-era
+    /// version selects the session era.
     pub fn protocol_version(mut self, version: ProtocolVersion) -> ClientBuilder {
-        self.version = version;
+        if version == ProtocolVersion::V2026_07_28 {
+            self.settings.era = ProtocolEra::Stateless;
+        } else {
+            self.settings.era = ProtocolEra::Session;
+            self.version = version;
+        }
         self
     }
 
