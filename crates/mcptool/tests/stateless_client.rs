@@ -222,3 +222,87 @@ async fn a_hundred_stateless_lifecycles_leave_no_connection_open() {
     })
     .await;
 }
+
+#[tokio::test]
+async fn a_stateless_tool_follows_list_changes_on_a_listen_stream() {
+    within(Duration::from_secs(30), async {
+        let server = start(ServerConfig::default().era(Era::Stateless)).await;
+        let tool = McpStreamableHttpTool::builder("demo", server.url())
+            .protocol_era(ProtocolEra::Stateless)
+            .load_prompts(true)
+            .build()
+            .expect("build");
+        tool.connect().await.expect("connect");
+        wait_stats(&server, "a listen stream", |s| s.listen_streams_live == 1).await;
+        assert!(tool.function("extra").is_none());
+        tool.invoke("toggle_tools", json!({}))
+            .await
+            .expect("toggle on");
+        let deadline = tokio::time::Instant::now() + Duration::from_secs(5);
+        while tool.function("extra").is_none() {
+            assert!(
+                tokio::time::Instant::now() < deadline,
+                "the tool never saw the new tool"
+            );
+            tokio::time::sleep(Duration::from_millis(10)).await;
+        }
+        tool.invoke("toggle_tools", json!({}))
+            .await
+            .expect("toggle off");
+        while tool.function("extra").is_some() {
+            assert!(
+                tokio::time::Instant::now() < deadline,
+                "the tool never saw the removal"
+            );
+            tokio::time::sleep(Duration::from_millis(10)).await;
+        }
+        assert_eq!(tool.close().await.expect("close"), CloseOutcome::Stateless);
+        let snap = wait_stats(&server, "listen stream and sockets closed", |s| {
+            s.listen_streams_live == 0 && s.open_connections == 0
+        })
+        .await;
+        assert_eq!(snap.listen_streams_opened, 1, "one stream, kept open");
+        assert_eq!(
+            (snap.sessions_opened, snap.get_streams_opened, snap.deletes),
+            (0, 0, 0)
+        );
+        server.shutdown().await;
+    })
+    .await;
+}
+
+#[tokio::test]
+async fn a_stateless_client_opens_no_listen_stream_until_someone_listens() {
+    within(Duration::from_secs(30), async {
+        let server = start(ServerConfig::default()).await;
+        let calls = Arc::new(AtomicUsize::new(0));
+        let client = builder(&server, &calls).connect().await.expect("connect");
+        client
+            .call_tool("echo", json!({"message": "x"}))
+            .await
+            .expect("echo");
+        assert_eq!(
+            server.stats().snapshot().listen_streams_opened,
+            0,
+            "handlers need no stream in 2026-07-28"
+        );
+        let mut notifications = client.notifications();
+        wait_stats(&server, "a listen stream", |s| s.listen_streams_live == 1).await;
+        client
+            .call_tool("toggle_prompts", json!({}))
+            .await
+            .expect("toggle");
+        let seen = tokio::time::timeout(Duration::from_secs(5), notifications.recv())
+            .await
+            .expect("in time")
+            .expect("a notification");
+        assert_eq!(seen.method, "notifications/prompts/list_changed");
+        client.close().await.expect("close");
+        wait_stats(&server, "closed", |s| {
+            s.listen_streams_live == 0 && s.open_connections == 0
+        })
+        .await;
+        server.shutdown().await;
+    })
+    .await;
+}

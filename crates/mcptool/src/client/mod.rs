@@ -4,6 +4,7 @@
 mod builder;
 mod handlers;
 mod lifecycle;
+mod listen;
 mod options;
 mod request;
 mod shared;

@@ -58,7 +58,7 @@ impl Stateless {
     }
 
     /// The params as sent: the caller's, with our `_meta` added to any it gave.
-    fn params_with_meta(&self, params: &Map<String, Value>) -> Value {
+    pub(super) fn params_with_meta(&self, params: &Map<String, Value>) -> Value {
         let mut params = params.clone();
         let meta = params.entry("_meta").or_insert_with(|| json!({}));
         if let Some(meta) = meta.as_object_mut() {
@@ -68,7 +68,7 @@ impl Stateless {
     }
 
     /// The routing headers of a request.
-    fn headers(&self, method: &str, params: &Map<String, Value>) -> HeaderMap {
+    pub(super) fn headers(&self, method: &str, params: &Map<String, Value>) -> HeaderMap {
         let mut headers = HeaderMap::new();
         headers.insert(
             "mcp-protocol-version",

@@ -24,7 +24,10 @@ impl Shared {
         match self.settings.standalone_stream {
             StandaloneStream::Always => true,
             StandaloneStream::Never => false,
-            StandaloneStream::WhenNeeded => self.has_subscribers() || self.handlers.any(),
+            // In 2026-07-28 handlers answer input_required results: they need no stream.
+            StandaloneStream::WhenNeeded => {
+                self.has_subscribers() || (self.stateless.is_none() && self.handlers.any())
+            }
         }
     }
 
@@ -50,8 +53,8 @@ impl Shared {
     }
 
     fn spawn_standalone_stream(self: &Arc<Self>, replace: bool) {
-        // HTTP+SSE has its event stream; 2026-07-28 has no GET stream at all.
-        if self.transport.is_legacy() || self.stateless.is_some() {
+        // HTTP+SSE has its event stream.
+        if self.transport.is_legacy() {
             return;
         }
         let stop = {
@@ -69,8 +72,14 @@ impl Shared {
             stop
         };
         let shared = Arc::clone(self);
-        self.tracker
-            .spawn(async move { shared.run_standalone_stream(stop).await });
+        if self.stateless.is_some() {
+            // 2026-07-28 has no GET stream: notifications come on a listen stream.
+            self.tracker
+                .spawn(async move { shared.run_listen_stream(stop).await });
+        } else {
+            self.tracker
+                .spawn(async move { shared.run_standalone_stream(stop).await });
+        }
     }
 
     /// Reads the legacy HTTP+SSE stream, which carries every answer. It cannot be resumed:
