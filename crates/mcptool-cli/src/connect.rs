@@ -4,7 +4,7 @@
 use std::time::Duration;
 
 use mcptool::protocol::ProtocolVersion;
-use mcptool::{Client, ClientBuilder};
+use mcptool::{Client, ClientBuilder, ProtocolEra};
 use mcptool_server::{RunningServer, Server, ServerConfig};
 
 use crate::exit::CliError;
@@ -29,7 +29,8 @@ pub(crate) struct Common {
     /// Time allowed for connecting and for each request: seconds, or with a unit (500ms, 5s, 2m).
     #[arg(long, global = true, value_name = "DURATION", default_value = "30s")]
     pub(crate) timeout: String,
-    /// The protocol version to offer, e.g. 2025-06-18 (default: the latest this client speaks).
+    /// The protocol: auto (probe with server/discover, fall back to initialize), 2026-07-28
+    /// (stateless), or a session-era version to offer, e.g. 2025-06-18 (default: 2025-11-25).
     #[arg(long, global = true, value_name = "VERSION")]
     pub(crate) protocol: Option<String>,
     /// Print the MCP result object as JSON instead of text for people.
@@ -46,7 +47,16 @@ pub(crate) struct Settings {
     pub(crate) url: Option<String>,
     pub(crate) headers: Vec<(String, String)>,
     pub(crate) timeout: Duration,
-    pub(crate) protocol: Option<ProtocolVersion>,
+    pub(crate) protocol: Option<Protocol>,
+}
+
+/// What `--protocol` asked for.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Protocol {
+    /// `auto`: probe with `server/discover`, fall back to `initialize`.
+    Auto,
+    /// One version: 2026-07-28 speaks the stateless era, the others the session era.
+    Version(ProtocolVersion),
 }
 
 impl Common {
@@ -60,13 +70,17 @@ impl Common {
         if let Some(token) = &self.bearer {
             headers.push(("Authorization".to_owned(), format!("Bearer {token}")));
         }
-        let protocol = match &self.protocol {
+        let protocol = match self.protocol.as_deref() {
             None => None,
-            Some(v) => Some(v.parse::<ProtocolVersion>().map_err(|_| {
-                let known: Vec<&str> = ProtocolVersion::ALL.iter().map(|v| v.as_str()).collect();
-                CliError::usage(format!("unknown protocol version {v:?}"))
-                    .hint(format!("use one of {}", known.join(", ")))
-            })?),
+            Some("auto") => Some(Protocol::Auto),
+            Some(v) => Some(Protocol::Version(v.parse::<ProtocolVersion>().map_err(
+                |_| {
+                    let known: Vec<&str> =
+                        ProtocolVersion::ALL.iter().map(|v| v.as_str()).collect();
+                    CliError::usage(format!("unknown protocol version {v:?}"))
+                        .hint(format!("use auto or one of {}", known.join(", ")))
+                },
+            )?)),
         };
         Ok(Settings {
             url: self.url.clone(),
@@ -125,8 +139,10 @@ impl Settings {
         for (name, value) in &self.headers {
             builder = builder.header(name, value);
         }
-        if let Some(version) = self.protocol {
-            builder = builder.protocol_version(version);
+        match self.protocol {
+            Some(Protocol::Auto) => builder = builder.protocol_era(ProtocolEra::Auto),
+            Some(Protocol::Version(version)) => builder = builder.protocol_version(version),
+            None => {}
         }
         builder
     }

@@ -119,3 +119,30 @@ fn protocol_2026_07_28_against_a_session_only_server_fails_clearly() {
     assert_ne!(out.code, 0, "{}", out.stdout);
     assert!(out.stderr.contains("400"), "{}", out.stderr);
 }
+
+#[test]
+fn protocol_auto_finds_the_era_of_each_served_mode() {
+    for (era, sessions) in [("stateless", 0), ("sessions", 1), ("both", 0)] {
+        let served = Served::start(&["--era", era, "--stats"]);
+        let out = support::mcptool(&[
+            "--url",
+            &served.url,
+            "--protocol",
+            "auto",
+            "call",
+            "echo",
+            "message=found",
+        ]);
+        out.expect_code(0);
+        assert_eq!(out.stdout.trim(), "found", "{era}");
+        let stats = served.stats();
+        assert_eq!(stats["sessions_opened"], sessions, "{era}: {stats}");
+    }
+}
+
+#[test]
+fn an_unknown_protocol_is_a_usage_error_that_lists_auto() {
+    let out = support::mcptool(&["--protocol", "2099-01-01", "tools"]);
+    out.expect_code(2);
+    assert!(out.stderr.contains("auto"), "{}", out.stderr);
+}

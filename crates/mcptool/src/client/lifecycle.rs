@@ -6,7 +6,7 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use serde_json::{Value, json};
 
 use super::options::RequestOptions;
-use super::shared::{LegacyFallback, Shared};
+use super::shared::{LegacyFallback, ProtocolEra, Shared};
 use crate::error::{Deadline, Error};
 use crate::protocol::{InitializeResult, ProtocolVersion};
 use crate::transport::DeleteOutcome;
@@ -35,8 +35,13 @@ pub enum CloseOutcome {
 impl Shared {
     /// Runs the `initialize` handshake and records the session.
     pub(crate) async fn initialize(self: &Arc<Self>) -> Result<Arc<InitializeResult>, Error> {
-        if let Some(dialect) = &self.stateless {
-            return Box::pin(self.discover(dialect)).await;
+        if let Some(dialect) = self.probe_dialect() {
+            match Box::pin(self.discover(dialect)).await {
+                Err(e) if self.settings.era == ProtocolEra::Auto && is_older_server(&e) => {
+                    tracing::info!(status = ?e.status(), "server/discover refused without a 2026-07-28 error; trying initialize");
+                }
+                other => return other,
+            }
         }
         let params = json!({
             "protocolVersion": self.offered_version.as_str(),
@@ -148,7 +153,7 @@ impl Shared {
     }
 
     async fn delete_session(&self) -> Result<CloseOutcome, Error> {
-        if self.stateless.is_some() {
+        if self.dialect().is_some() {
             return Ok(CloseOutcome::Stateless);
         }
         if self.transport.session_id().is_none() || self.is_expired() {
@@ -165,4 +170,16 @@ impl Shared {
             Ok(Err(e)) => Err(e),
         }
     }
+}
+
+/// Whether a refused probe came from a server older than 2026-07-28: a 400, 404 or 405 whose
+/// body is no 2026-07-28 error. The spec asks not to key this on the status alone.
+fn is_older_server(error: &Error) -> bool {
+    let modern = match (error.status(), error.rpc_error()) {
+        (Some(status), Some(rpc)) => crate::protocol::modern::is_modern_code(status, rpc.code),
+        _ => false,
+    };
+    error.kind() == crate::ErrorKind::HttpStatus
+        && matches!(error.status(), Some(400 | 404 | 405))
+        && !modern
 }

@@ -57,7 +57,7 @@ impl Shared {
 
     /// Keeps one listen stream open until `stop`, re-opening it after an abrupt end.
     pub(crate) async fn run_listen_stream(self: Arc<Self>, stop: CancellationToken) {
-        let Some(dialect) = &self.stateless else {
+        let Some(dialect) = self.dialect() else {
             return;
         };
         let filter = self.listen_filter();

@@ -69,7 +69,7 @@ impl Shared {
         params: Option<&P>,
         options: &RequestOptions,
     ) -> Result<R, Error> {
-        if let Some(dialect) = &self.stateless {
+        if let Some(dialect) = self.dialect() {
             // Boxed: the other era's path must not enlarge this one's future.
             return Box::pin(self.stateless_request(dialect, method, params, options)).await;
         }

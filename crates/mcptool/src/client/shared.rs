@@ -100,6 +100,11 @@ pub enum ProtocolEra {
     /// and routing headers on every request, `input_required` answered through the handlers,
     /// cancellation by closing the request's stream, no `DELETE`.
     Stateless,
+    /// Whichever the server speaks: `connect()` probes with `server/discover` and stays in
+    /// 2026-07-28 when it answers (or refuses with a 2026-07-28 error, which is reported);
+    /// a 400, 404 or 405 without one falls back to `initialize`, and from there to HTTP+SSE.
+    /// The probe costs one request per client.
+    Auto,
 }
 
 /// Timeouts and limits of one client.
@@ -162,8 +167,10 @@ impl Pending {
 
 pub(crate) struct Shared {
     pub(crate) transport: HttpTransport,
-    /// The stateless dialect, when the client speaks 2026-07-28.
-    pub(crate) stateless: Option<Stateless>,
+    /// The stateless dialect, when the client may speak 2026-07-28 ...
+    stateless: Option<Stateless>,
+    /// ... and whether it does: from the start when pinned, after the probe when automatic.
+    pub(crate) speaks_stateless: AtomicBool,
     pub(crate) settings: Settings,
     pub(crate) handlers: Handlers,
     pub(crate) client_info: Value,
@@ -202,6 +209,18 @@ impl std::fmt::Debug for Shared {
 }
 
 impl Shared {
+    /// The stateless dialect, when the client speaks 2026-07-28: the one seam between eras.
+    pub(crate) fn dialect(&self) -> Option<&Stateless> {
+        self.stateless
+            .as_ref()
+            .filter(|_| self.speaks_stateless.load(Ordering::Acquire))
+    }
+
+    /// The stateless dialect to probe with, when the era is automatic (or pinned).
+    pub(crate) fn probe_dialect(&self) -> Option<&Stateless> {
+        self.stateless.as_ref()
+    }
+
     pub(crate) fn new(
         transport: HttpTransport,
         settings: Settings,
@@ -210,11 +229,12 @@ impl Shared {
         offered_version: crate::protocol::ProtocolVersion,
         notification_capacity: usize,
     ) -> Shared {
-        let stateless = (settings.era == ProtocolEra::Stateless)
-            .then(|| Stateless::new(&handlers, &client_info));
+        let stateless =
+            (settings.era != ProtocolEra::Session).then(|| Stateless::new(&handlers, &client_info));
         Shared {
             transport,
             stateless,
+            speaks_stateless: AtomicBool::new(settings.era == ProtocolEra::Stateless),
             settings,
             handlers,
             client_info,
@@ -403,7 +423,7 @@ impl Shared {
     /// Tells the server to stop working on `id`, in the background (the caller has moved on).
     pub(crate) fn send_cancelled(self: &Arc<Self>, id: RequestId, reason: &'static str) {
         // In 2026-07-28 the request's closed stream is the cancellation: nothing to send.
-        if self.cancel.is_cancelled() || self.stateless.is_some() {
+        if self.cancel.is_cancelled() || self.dialect().is_some() {
             return;
         }
         let shared = Arc::clone(self);

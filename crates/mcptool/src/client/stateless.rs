@@ -285,6 +285,8 @@ impl Shared {
             instructions: discovered.instructions,
         });
         *self.server.lock().unwrap_or_else(PoisonError::into_inner) = Some(Arc::clone(&result));
+        self.speaks_stateless
+            .store(true, std::sync::atomic::Ordering::Release);
         self.generation
             .fetch_add(1, std::sync::atomic::Ordering::AcqRel);
         tracing::debug!(version = STATELESS_VERSION, "server discovered");

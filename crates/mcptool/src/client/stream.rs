@@ -26,7 +26,7 @@ impl Shared {
             StandaloneStream::Never => false,
             // In 2026-07-28 handlers answer input_required results: they need no stream.
             StandaloneStream::WhenNeeded => {
-                self.has_subscribers() || (self.stateless.is_none() && self.handlers.any())
+                self.has_subscribers() || (self.dialect().is_none() && self.handlers.any())
             }
         }
     }
@@ -72,7 +72,7 @@ impl Shared {
             stop
         };
         let shared = Arc::clone(self);
-        if self.stateless.is_some() {
+        if self.dialect().is_some() {
             // 2026-07-28 has no GET stream: notifications come on a listen stream.
             self.tracker
                 .spawn(async move { shared.run_listen_stream(stop).await });

@@ -243,20 +243,22 @@ impl CacheHint {
 /// one of its codes, at the status the spec gives it. An older server's 400/404/405 has none, and
 /// a client then falls back to `initialize`.
 pub fn is_modern_error(status: u16, body: &[u8]) -> bool {
-    let Ok(message) = serde_json::from_slice::<Value>(body) else {
-        return false;
-    };
-    let code = message.pointer("/error/code").and_then(Value::as_i64);
+    serde_json::from_slice::<Value>(body)
+        .ok()
+        .and_then(|message| message.pointer("/error/code").and_then(Value::as_i64))
+        .is_some_and(|code| is_modern_code(status, code))
+}
+
+/// Whether a JSON-RPC error `code` at HTTP `status` is one only a 2026-07-28 server sends.
+pub fn is_modern_code(status: u16, code: i64) -> bool {
     matches!(
         (status, code),
         (
             400,
-            Some(
-                codes::HEADER_MISMATCH
-                    | codes::MISSING_REQUIRED_CLIENT_CAPABILITY
-                    | codes::UNSUPPORTED_PROTOCOL_VERSION
-            )
-        ) | (404, Some(codes::METHOD_NOT_FOUND))
+            codes::HEADER_MISMATCH
+                | codes::MISSING_REQUIRED_CLIENT_CAPABILITY
+                | codes::UNSUPPORTED_PROTOCOL_VERSION
+        ) | (404, codes::METHOD_NOT_FOUND)
     )
 }
 
