@@ -306,3 +306,117 @@ async fn a_stateless_client_opens_no_listen_stream_until_someone_listens() {
     })
     .await;
 }
+
+#[tokio::test]
+async fn two_hundred_concurrent_stateless_clients_get_only_their_own_answers() {
+    within(Duration::from_secs(60), async {
+        let server = start(ServerConfig::default()).await;
+        let runs =
+            (0..200).map(|i| {
+                let url = server.url();
+                tokio::spawn(async move {
+                    let me = format!("client-{i}");
+                    let answer = me.clone();
+                    let client =
+                        Client::builder(url)
+                            .protocol_era(ProtocolEra::Stateless)
+                            .on_elicitation(Handler::new(move |_| {
+                                let answer = answer.clone();
+                                async move {
+                                    Ok(json!({"action": "accept", "content": {"answer": answer}}))
+                                }
+                            }))
+                            .connect()
+                            .await
+                            .expect("connect");
+                    let echoed = client
+                        .call_tool("echo", json!({"message": me}))
+                        .await
+                        .expect("echo");
+                    let asked = client
+                        .call_tool("ask", json!({"question": "who?"}))
+                        .await
+                        .expect("ask");
+                    client.close().await.expect("close");
+                    (me, text(&echoed), text(&asked))
+                })
+            });
+        for run in futures_util::future::join_all(runs).await {
+            let (me, echoed, asked) = run.expect("task");
+            assert_eq!(
+                (echoed.as_str(), asked.as_str()),
+                (me.as_str(), me.as_str()),
+                "cross-talk"
+            );
+        }
+        let snap = wait_stats(&server, "every connection closed", |s| {
+            s.open_connections == 0
+        })
+        .await;
+        assert_eq!(
+            (
+                snap.mrtr_rounds,
+                snap.mrtr_retries,
+                snap.mrtr_rejected_states
+            ),
+            (200, 200, 0)
+        );
+        assert_eq!(snap.sessions_opened, 0);
+        server.shutdown().await;
+    })
+    .await;
+}
+
+#[tokio::test]
+#[ignore = "1 000 lifecycles: run in release mode by the CI script"]
+async fn a_thousand_stateless_tool_lifecycles_leave_no_socket_or_descriptor_behind() {
+    within(Duration::from_secs(600), async {
+        let server = start(ServerConfig::default()).await;
+        let lifecycle = |url: String| async move {
+            let tool = McpStreamableHttpTool::builder("demo", url)
+                .protocol_era(ProtocolEra::Stateless)
+                .build()
+                .expect("build");
+            tool.connect().await.expect("connect");
+            assert_eq!(
+                tool.invoke("echo", json!({"message": "x"}))
+                    .await
+                    .expect("echo")
+                    .text(),
+                "x"
+            );
+            assert_eq!(tool.close().await.expect("close"), CloseOutcome::Stateless);
+        };
+        lifecycle(server.url()).await;
+        wait_stats(&server, "warm-up closed", |s| {
+            s.open_connections == 0 && s.listen_streams_live == 0
+        })
+        .await;
+        let fds_before = support::open_fds();
+        for _ in 0..1000 {
+            lifecycle(server.url()).await;
+        }
+        let snap = wait_stats(&server, "every connection and listen stream closed", |s| {
+            s.open_connections == 0 && s.listen_streams_live == 0
+        })
+        .await;
+        assert_eq!(
+            (snap.sessions_opened, snap.deletes, snap.get_streams_opened),
+            (0, 0, 0)
+        );
+        assert_eq!(snap.discover_calls, 1001);
+        assert_eq!(
+            snap.listen_streams_opened, 1001,
+            "each tool follows list changes on its own stream"
+        );
+        let settled =
+            support::eventually(Duration::from_secs(5), || support::open_fds() <= fds_before).await;
+        assert!(
+            settled,
+            "fds: {fds_before} before, {} after",
+            support::open_fds()
+        );
+        server.shutdown().await;
+    })
+    .await;
+}
