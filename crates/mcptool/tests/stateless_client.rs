@@ -311,13 +311,12 @@ async fn a_stateless_client_opens_no_listen_stream_until_someone_listens() {
 async fn two_hundred_concurrent_stateless_clients_get_only_their_own_answers() {
     within(Duration::from_secs(60), async {
         let server = start(ServerConfig::default()).await;
-        let runs =
-            (0..200).map(|i| {
-                let url = server.url();
-                tokio::spawn(async move {
-                    let me = format!("client-{i}");
-                    let answer = me.clone();
-                    let client =
+        let runs = (0..200).map(|i| {
+            let url = server.url();
+            tokio::spawn(async move {
+                let me = format!("client-{i}");
+                let answer = me.clone();
+                let client =
                         Client::builder(url)
                             .protocol_era(ProtocolEra::Stateless)
                             .on_elicitation(Handler::new(move |_| {
@@ -329,18 +328,18 @@ async fn two_hundred_concurrent_stateless_clients_get_only_their_own_answers() {
                             .connect()
                             .await
                             .expect("connect");
-                    let echoed = client
-                        .call_tool("echo", json!({"message": me}))
-                        .await
-                        .expect("echo");
-                    let asked = client
-                        .call_tool("ask", json!({"question": "who?"}))
-                        .await
-                        .expect("ask");
-                    client.close().await.expect("close");
-                    (me, text(&echoed), text(&asked))
-                })
-            });
+                let echoed = client
+                    .call_tool("echo", json!({"message": me}))
+                    .await
+                    .expect("echo");
+                let asked = client
+                    .call_tool("ask", json!({"question": "who?"}))
+                    .await
+                    .expect("ask");
+                client.close().await.expect("close");
+                (me, text(&echoed), text(&asked))
+            })
+        });
         for run in futures_util::future::join_all(runs).await {
             let (me, echoed, asked) = run.expect("task");
             assert_eq!(
@@ -416,6 +415,109 @@ async fn a_thousand_stateless_tool_lifecycles_leave_no_socket_or_descriptor_behi
             "fds: {fds_before} before, {} after",
             support::open_fds()
         );
+        server.shutdown().await;
+    })
+    .await;
+}
+
+#[tokio::test]
+async fn a_list_within_its_ttl_costs_no_request_and_a_change_makes_it_stale() {
+    within(Duration::from_secs(30), async {
+        let server = start(ServerConfig::default()).await;
+        let client = Client::builder(server.url())
+            .protocol_era(ProtocolEra::Stateless)
+            .connect()
+            .await
+            .expect("connect");
+        let pages = |server: &RunningServer| {
+            server
+                .stats()
+                .snapshot()
+                .methods
+                .get("tools/list")
+                .copied()
+                .unwrap_or(0)
+        };
+        let first = client.list_tools().await.expect("first list");
+        let per_list = pages(&server);
+        assert!(per_list >= 4, "21 tools in pages of 5");
+        let second = client.list_tools().await.expect("second list");
+        assert_eq!(
+            pages(&server),
+            per_list,
+            "served from the cache within ttlMs"
+        );
+        assert_eq!(first, second);
+        // A change announced on the listen stream makes the cached pages stale at once.
+        let mut notifications = client.notifications();
+        wait_stats(&server, "a listen stream", |s| s.listen_streams_live == 1).await;
+        client
+            .call_tool("toggle_tools", json!({}))
+            .await
+            .expect("toggle");
+        let seen = tokio::time::timeout(Duration::from_secs(5), notifications.recv())
+            .await
+            .expect("in time")
+            .expect("seen");
+        assert_eq!(seen.method, "notifications/tools/list_changed");
+        let third = client.list_tools().await.expect("third list");
+        assert_eq!(
+            pages(&server),
+            per_list * 2,
+            "fetched again after the change"
+        );
+        assert!(third.iter().any(|t| t.name == "extra"));
+        // Another client has its own cache.
+        let other = Client::builder(server.url())
+            .protocol_era(ProtocolEra::Stateless)
+            .connect()
+            .await
+            .expect("connect");
+        other.list_tools().await.expect("other list");
+        assert_eq!(pages(&server), per_list * 3);
+        other.close().await.expect("close");
+        client.close().await.expect("close");
+        server.shutdown().await;
+    })
+    .await;
+}
+
+#[tokio::test]
+async fn an_answer_is_fetched_again_once_its_ttl_has_passed() {
+    within(Duration::from_secs(30), async {
+        let server = start(ServerConfig::default().cache_ttl_ms(50)).await;
+        let client = Client::builder(server.url())
+            .protocol_era(ProtocolEra::Stateless)
+            .connect()
+            .await
+            .expect("connect");
+        let reads = |server: &RunningServer| {
+            server
+                .stats()
+                .snapshot()
+                .methods
+                .get("resources/read")
+                .copied()
+                .unwrap_or(0)
+        };
+        client.read_resource("demo://readme").await.expect("read");
+        client
+            .read_resource("demo://readme")
+            .await
+            .expect("read again");
+        assert_eq!(reads(&server), 1);
+        client
+            .read_resource("demo://notes")
+            .await
+            .expect("another uri");
+        assert_eq!(reads(&server), 2, "the key includes the params");
+        tokio::time::sleep(Duration::from_millis(80)).await;
+        client
+            .read_resource("demo://readme")
+            .await
+            .expect("read when stale");
+        assert_eq!(reads(&server), 3);
+        client.close().await.expect("close");
         server.shutdown().await;
     })
     .await;

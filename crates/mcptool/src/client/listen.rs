@@ -181,6 +181,9 @@ impl Shared {
                         check_honoured(asked, params.as_ref());
                         continue;
                     }
+                    if let Some(dialect) = self.dialect() {
+                        dialect.cache.invalidate(&method);
+                    }
                     let _ = self.dispatch(Incoming::Notification { method, params });
                 }
                 other => tracing::debug!(?other, "ignored a message on the listen stream"),

@@ -2,6 +2,7 @@
 //! cancellation, progress and server→client requests.
 
 mod builder;
+mod cache;
 mod handlers;
 mod lifecycle;
 mod listen;

@@ -229,8 +229,8 @@ impl Shared {
         offered_version: crate::protocol::ProtocolVersion,
         notification_capacity: usize,
     ) -> Shared {
-        let stateless =
-            (settings.era != ProtocolEra::Session).then(|| Stateless::new(&handlers, &client_info));
+        let stateless = (settings.era != ProtocolEra::Session)
+            .then(|| Stateless::new(&handlers, &client_info, !transport.has_header_provider()));
         Shared {
             transport,
             stateless,

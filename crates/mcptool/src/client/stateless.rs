@@ -17,6 +17,7 @@ use serde::Serialize;
 use serde::de::DeserializeOwned;
 use serde_json::{Map, Value, json};
 
+use super::cache::Cache;
 use super::handlers::Handlers;
 use super::options::RequestOptions;
 use super::shared::Shared;
@@ -41,10 +42,12 @@ pub(crate) struct Stateless {
     meta: Map<String, Value>,
     /// The `Mcp-Param-*` annotations of the tools `tools/list` showed, by tool name.
     params: Mutex<HashMap<String, ParamHeaders>>,
+    /// Answers still fresh by their `ttlMs`; this client's alone.
+    pub(super) cache: Cache,
 }
 
 impl Stateless {
-    pub(crate) fn new(handlers: &Handlers, client_info: &Value) -> Stateless {
+    pub(crate) fn new(handlers: &Handlers, client_info: &Value, cache_private: bool) -> Stateless {
         let info: Implementation =
             serde_json::from_value(client_info.clone()).unwrap_or(Implementation {
                 name: "mcptool".into(),
@@ -54,6 +57,7 @@ impl Stateless {
         Stateless {
             meta: modern::request_meta(&handlers.capabilities(), &info, None),
             params: Mutex::default(),
+            cache: Cache::new(cache_private),
         }
     }
 
@@ -146,6 +150,10 @@ impl Shared {
         options: &RequestOptions,
     ) -> Result<R, Error> {
         let mut params = params_object(method, params)?;
+        let cache_key = Cache::key(method, &params);
+        if let Some(hit) = cache_key.as_deref().and_then(|key| dialect.cache.get(key)) {
+            return decode(method, hit);
+        }
         let mut relisted = false;
         for _ in 0..MAX_ROUNDS {
             let headers = dialect.headers(method, &params);
@@ -169,10 +177,11 @@ impl Shared {
                     if method == "tools/list" {
                         dialect.screen_tools(&mut result);
                     }
-                    return serde_json::from_value(result).map_err(|e| {
-                        Error::protocol(format!("the server's result for {method} is malformed"))
-                            .with_source(e)
-                    });
+                    // Only a first answer: a retry's depends on input outside the key.
+                    if let (Some(key), false) = (cache_key, params.contains_key("requestState")) {
+                        dialect.cache.store(key, &result);
+                    }
+                    return decode(method, result);
                 }
                 ResultType::InputRequired if !MRTR_METHODS.contains(&method) => {
                     return Err(Error::protocol(format!(
@@ -298,6 +307,12 @@ fn is_header_mismatch(error: &Error) -> bool {
     error
         .rpc_error()
         .is_some_and(|e| e.code == codes::HEADER_MISMATCH)
+}
+
+fn decode<R: DeserializeOwned>(method: &str, result: Value) -> Result<R, Error> {
+    serde_json::from_value(result).map_err(|e| {
+        Error::protocol(format!("the server's result for {method} is malformed")).with_source(e)
+    })
 }
 
 /// The caller's params as an object (none: an empty one).

@@ -126,6 +126,11 @@ impl HttpTransport {
     }
 
     /// Whether the HTTP client is ours to close.
+    /// Whether a header provider may change the headers (credentials) between requests.
+    pub(crate) fn has_header_provider(&self) -> bool {
+        self.config.provider.is_some()
+    }
+
     pub(crate) fn owns_client(&self) -> bool {
         self.owned
     }
