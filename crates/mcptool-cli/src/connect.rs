@@ -7,6 +7,7 @@ use mcptool::protocol::ProtocolVersion;
 use mcptool::{Client, ClientBuilder, ProtocolEra};
 use mcptool_server::{RunningServer, Server, ServerConfig};
 
+use crate::answers::{self, ElicitMode};
 use crate::exit::CliError;
 
 /// Connection and output flags, accepted before or after the subcommand.
@@ -36,6 +37,13 @@ pub(crate) struct Common {
     /// Print the MCP result object as JSON instead of text for people.
     #[arg(long, global = true)]
     pub(crate) json: bool,
+    /// Answer the server's elicitation requests: accept-defaults (each field's default),
+    /// decline or cancel. Without it the client declares no elicitation capability.
+    #[arg(long, global = true, value_enum, value_name = "MODE")]
+    pub(crate) elicit: Option<ElicitMode>,
+    /// A root to offer the server when it asks for roots (repeatable).
+    #[arg(long = "root", global = true, value_name = "PATH")]
+    pub(crate) roots: Vec<std::path::PathBuf>,
     /// More logging on stderr (-v debug, -vv trace; RUST_LOG overrides) and error causes.
     #[arg(short, long, global = true, action = clap::ArgAction::Count)]
     pub(crate) verbose: u8,
@@ -48,6 +56,8 @@ pub(crate) struct Settings {
     pub(crate) headers: Vec<(String, String)>,
     pub(crate) timeout: Duration,
     pub(crate) protocol: Option<Protocol>,
+    pub(crate) elicit: Option<ElicitMode>,
+    pub(crate) roots: Option<mcptool::Handler>,
 }
 
 /// What `--protocol` asked for.
@@ -87,6 +97,12 @@ impl Common {
             headers,
             timeout: parse_duration(&self.timeout)?,
             protocol,
+            elicit: self.elicit,
+            roots: if self.roots.is_empty() {
+                None
+            } else {
+                Some(answers::roots(&self.roots)?)
+            },
         })
     }
 }
@@ -143,6 +159,12 @@ impl Settings {
             Some(Protocol::Auto) => builder = builder.protocol_era(ProtocolEra::Auto),
             Some(Protocol::Version(version)) => builder = builder.protocol_version(version),
             None => {}
+        }
+        if let Some(mode) = self.elicit {
+            builder = builder.on_elicitation(answers::elicitation(mode));
+        }
+        if let Some(roots) = &self.roots {
+            builder = builder.on_roots(roots.clone());
         }
         builder
     }

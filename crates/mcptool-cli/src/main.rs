@@ -4,6 +4,7 @@
 //! (one module each). Client commands share [`connect::Common`]: without `--url` they start
 //! the embedded strict server in this process.
 
+mod answers;
 mod args;
 mod bench;
 mod call;

@@ -211,23 +211,32 @@ async fn sleep(ctx: &impl Ctx, args: &Args<'_>, progress: Option<Value>) -> Resu
     Ok(text(format!("slept {ms} ms")))
 }
 
-/// A form elicitation with one required string field.
-fn form(message: &str, field: &str, title: &str) -> Value {
+/// A form elicitation with one required string field, with a default when given.
+fn form(message: &str, field: &str, default: Option<&str>) -> Value {
+    let mut property = json!({"type": "string", "title": "Answer"});
+    if let Some(default) = default {
+        property["default"] = json!(default);
+    }
     json!({
         "mode": "form",
         "message": message,
         "requestedSchema": {
             "type": "object",
-            "properties": {field: {"type": "string", "title": title}},
+            "properties": {field: property},
             "required": [field],
         },
     })
 }
 
 /// Asks the user one question; the accepted answer, or the action they chose instead.
-async fn elicit(ctx: &impl Ctx, key: &str, question: &str) -> Result<Result<String, String>, Halt> {
+async fn elicit(
+    ctx: &impl Ctx,
+    key: &str,
+    question: &str,
+    default: Option<&str>,
+) -> Result<Result<String, String>, Halt> {
     let result = ctx
-        .input(key, "elicitation/create", form(question, key, "Answer"))
+        .input(key, "elicitation/create", form(question, key, default))
         .await?;
     let action = result.get("action").and_then(Value::as_str).unwrap_or("");
     if action != "accept" {
@@ -241,7 +250,7 @@ async fn elicit(ctx: &impl Ctx, key: &str, question: &str) -> Result<Result<Stri
 }
 
 async fn ask(ctx: &impl Ctx, key: &str, question: &str) -> Result<Value, Halt> {
-    Ok(match elicit(ctx, key, question).await? {
+    Ok(match elicit(ctx, key, question, None).await? {
         Ok(answer) => text(answer),
         Err(action) => text(format!("the user chose {action:?}")),
     })
@@ -249,19 +258,21 @@ async fn ask(ctx: &impl Ctx, key: &str, question: &str) -> Result<Value, Halt> {
 
 /// Two questions, the second built from the first answer: two rounds in 2026-07-28.
 async fn survey(ctx: &impl Ctx) -> Result<Value, Halt> {
-    let name = match elicit(ctx, "name", "What is your name?").await? {
+    let name = match elicit(ctx, "name", "What is your name?", Some("Ada")).await? {
         Ok(name) => name,
         Err(action) => return Ok(text(format!("the user chose {action:?}"))),
     };
     let question = format!("Which colour do you like, {name}?");
-    Ok(match elicit(ctx, "colour", &question).await? {
-        Ok(colour) => {
-            let mut result = text(format!("{name} likes {colour}"));
-            result["structuredContent"] = json!({"name": name, "colour": colour});
-            result
-        }
-        Err(action) => text(format!("{name} chose {action:?}")),
-    })
+    Ok(
+        match elicit(ctx, "colour", &question, Some("teal")).await? {
+            Ok(colour) => {
+                let mut result = text(format!("{name} likes {colour}"));
+                result["structuredContent"] = json!({"name": name, "colour": colour});
+                result
+            }
+            Err(action) => text(format!("{name} chose {action:?}")),
+        },
+    )
 }
 
 async fn sample(ctx: &impl Ctx, prompt: &str) -> Result<Value, Halt> {

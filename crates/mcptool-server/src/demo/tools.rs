@@ -139,7 +139,7 @@ fn client_tools() -> Vec<Value> {
         tool("roots", "List the client's roots", no_params(), &[]),
         tool(
             "survey",
-            "Ask the user two questions in turn (two rounds of elicitation)",
+            "Ask the user two questions in turn, each with a default (two rounds of elicitation)",
             no_params(),
             &[],
         ),
