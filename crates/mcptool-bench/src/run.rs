@@ -3,6 +3,7 @@
 
 use std::time::Duration;
 
+use ::mcptool::ProtocolEra;
 use mcptool_server::{Server, ServerConfig};
 
 use crate::config::BenchConfig;
@@ -25,6 +26,8 @@ enum Subject {
     ReqwestRaw,
     HyperPooled,
     Mcptool,
+    /// mcptool pinned to 2026-07-28, against the same (dual-era) server.
+    McptoolStateless,
     Rmcp(Setup),
 }
 
@@ -35,6 +38,7 @@ impl Subject {
             Subject::ReqwestRaw => Reqwest::NAME,
             Subject::HyperPooled => HyperUtil::NAME,
             Subject::Mcptool => "mcptool",
+            Subject::McptoolStateless => "mcptool_stateless",
             Subject::Rmcp(Setup::Defaults) => "rmcp",
             Subject::Rmcp(Setup::Pooled { .. }) => "rmcp_pooled",
         }
@@ -45,7 +49,8 @@ impl Subject {
             Subject::Floor => floor::run(url, config).await,
             Subject::ReqwestRaw => pooled::run::<Reqwest>(url, config).await,
             Subject::HyperPooled => pooled::run::<HyperUtil>(url, config).await,
-            Subject::Mcptool => mcptool::run(url, config).await,
+            Subject::Mcptool => mcptool::run(url, config, ProtocolEra::Session).await,
+            Subject::McptoolStateless => mcptool::run(url, config, ProtocolEra::Stateless).await,
             Subject::Rmcp(setup) => rmcp::run(url, config, setup).await,
         }
     }
@@ -87,7 +92,7 @@ async fn run_async(config: &BenchConfig) -> Result<Report, Error> {
 }
 
 async fn measure_all(url: &str, config: &BenchConfig, rivals: bool) -> Result<Report, Error> {
-    let mut subjects = vec![Subject::Floor, Subject::Mcptool];
+    let mut subjects = vec![Subject::Floor, Subject::Mcptool, Subject::McptoolStateless];
     if rivals {
         subjects.insert(1, Subject::ReqwestRaw);
         subjects.insert(2, Subject::HyperPooled);

@@ -1,6 +1,7 @@
-//! Runs the mcptool client, with its defaults, through the three phases.
+//! Runs the mcptool client, with its defaults, through the three phases: in the session era,
+//! or pinned to 2026-07-28 (the same server serves both).
 
-use mcptool::Client;
+use mcptool::{Client, ProtocolEra};
 use serde_json::json;
 
 use super::TOOL;
@@ -19,8 +20,9 @@ async fn call(client: Client) -> Result<Client, Error> {
     Ok(client)
 }
 
-async fn lifecycle(url: &str) -> Result<(), Error> {
+async fn lifecycle(url: &str, era: ProtocolEra) -> Result<(), Error> {
     let client = Client::builder(url)
+        .protocol_era(era)
         .connect()
         .await
         .context("mcptool: connect")?;
@@ -28,10 +30,16 @@ async fn lifecycle(url: &str) -> Result<(), Error> {
     Ok(())
 }
 
-/// One run of mcptool against `url`: one client for the sequential and concurrent phases
-/// (its callers share its pool), a fresh client per lifecycle.
-pub(crate) async fn run(url: &str, config: &BenchConfig) -> Result<Figures, Error> {
+/// One run of mcptool in `era` against `url`: one client for the sequential and concurrent
+/// phases (its callers share its pool), a fresh client per lifecycle (connect to the first
+/// answer: `initialize` or `server/discover`, then close).
+pub(crate) async fn run(
+    url: &str,
+    config: &BenchConfig,
+    era: ProtocolEra,
+) -> Result<Figures, Error> {
     let client = Client::builder(url)
+        .protocol_era(era)
         .connect()
         .await
         .context("mcptool: connect")?;
@@ -41,7 +49,9 @@ pub(crate) async fn run(url: &str, config: &BenchConfig) -> Result<Figures, Erro
         measure::concurrent(workers, config.concurrent_calls, config.phase_limit, call).await?;
     client.close().await.context("mcptool: close")?;
 
-    let connect_close_ms =
-        measure::lifecycles(config.lifecycles, config.phase_limit, || lifecycle(url)).await?;
+    let connect_close_ms = measure::lifecycles(config.lifecycles, config.phase_limit, || {
+        lifecycle(url, era)
+    })
+    .await?;
     Ok(Figures::of_phases(&seq, concurrent, connect_close_ms))
 }

@@ -9,7 +9,7 @@ use serde_json::{Value, json};
 use tokio::sync::oneshot;
 use tokio_util::sync::CancellationToken;
 
-use super::mrtr::Rounds;
+use super::mrtr::{Binding, Rounds};
 use super::{Prepared, decorate, sse};
 use crate::config::ResponseMode;
 use crate::demo::{self, Change, Halt};
@@ -25,6 +25,7 @@ struct StatelessCtx {
     out: Option<sse::Sender>,
     log_level: Option<usize>,
     rounds: Rounds,
+    caller: Option<Vec<u8>>,
     /// Cancelled when the client closes the response, or at shutdown.
     cancel: CancellationToken,
 }
@@ -121,12 +122,14 @@ pub(super) async fn run(app: &Arc<AppState>, prepared: Prepared) -> Response {
         params,
         meta,
         rounds,
+        caller,
     } = prepared;
     let mut ctx = StatelessCtx {
         app: Arc::clone(app),
         out: None,
         log_level: meta.log_level,
         rounds,
+        caller,
         cancel: cancel.clone(),
     };
     match app.config.response_mode {
@@ -180,7 +183,10 @@ async fn work(ctx: &StatelessCtx, id: &Value, method: &str, params: &Value) -> O
         Ok(result) | Err(Halt::Tool(result)) => rpc::result(id, decorate(&ctx.app, method, result)),
         Err(Halt::Input) => {
             stats.update(|s| s.mrtr_rounds += 1);
-            let mut result = ctx.rounds.input_required(&ctx.app.stateless.signer);
+            let binding = Binding::of(method, params, ctx.caller.as_deref());
+            let mut result = ctx
+                .rounds
+                .input_required(&ctx.app.stateless.signer, &binding);
             result["_meta"] = json!({super::SERVER_INFO: demo::server_info()});
             rpc::result(id, result)
         }

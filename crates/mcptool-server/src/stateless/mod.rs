@@ -89,6 +89,8 @@ pub(super) struct Prepared {
     params: Value,
     meta: Meta,
     rounds: Rounds,
+    /// The caller's `Authorization`, which a request state is bound to.
+    caller: Option<Vec<u8>>,
 }
 
 /// A refusal: the HTTP status and the JSON-RPC error.
@@ -202,11 +204,11 @@ fn prepare(
     }
     check_method(&id, &method, &params)?;
     check_capability(&meta, tool).map_err(bad)?;
-    let caller = parts
+    let caller: Option<Vec<u8>> = parts
         .headers
         .get(header::AUTHORIZATION)
-        .map(HeaderValue::as_bytes);
-    let binding = Binding::of(&method, &params, caller);
+        .map(|v| v.as_bytes().to_vec());
+    let binding = || Binding::of(&method, &params, caller.as_deref());
     let rounds = Rounds::read(&app.stateless.signer, binding, &params).map_err(|refusal| {
         if matches!(refusal, mrtr::Refusal::State(_)) {
             app.stats.update(|s| s.mrtr_rejected_states += 1);
@@ -219,6 +221,7 @@ fn prepare(
         params,
         meta,
         rounds,
+        caller,
     })
 }
 

@@ -70,7 +70,7 @@ impl Binding {
             method: method.to_owned(),
             name: name.to_owned(),
             args: hex_digest(canonical(arguments).as_bytes()),
-            caller: hex_digest(authorization.unwrap_or(b"")),
+            caller: authorization.map(hex_digest).unwrap_or_default(),
         }
     }
 }
@@ -78,7 +78,6 @@ impl Binding {
 /// The input of one round: answers so far, and the requests this round adds.
 #[derive(Debug)]
 pub(super) struct Rounds {
-    binding: Binding,
     retry: bool,
     answers: Map<String, Value>,
     asked: Mutex<Map<String, Value>>,
@@ -87,7 +86,12 @@ pub(super) struct Rounds {
 impl Rounds {
     /// The answers a request brings: none on a first try; on a retry, those its verified
     /// `requestState` carries plus its `inputResponses` to the keys that state asked for.
-    pub(super) fn read(signer: &Signer, binding: Binding, params: &Value) -> Result<Self, Refusal> {
+    /// `binding` is made only for a retry: a first try needs none until it asks for input.
+    pub(super) fn read(
+        signer: &Signer,
+        binding: impl FnOnce() -> Binding,
+        params: &Value,
+    ) -> Result<Self, Refusal> {
         let responses = match params.get("inputResponses") {
             None | Some(Value::Null) => None,
             Some(Value::Object(map)) => Some(map),
@@ -103,7 +107,7 @@ impl Rounds {
             }
             None | Some(Value::Null) => {}
             Some(Value::String(state)) => {
-                let payload = signer.verify(state, &binding)?;
+                let payload = signer.verify(state, &binding())?;
                 answers = payload.answers;
                 for (key, value) in responses.into_iter().flatten() {
                     if !payload.asked.contains(key) {
@@ -117,7 +121,6 @@ impl Rounds {
             Some(_) => return Err(Refusal::Params("requestState must be a string".into())),
         }
         Ok(Self {
-            binding,
             retry,
             answers,
             asked: Mutex::default(),
@@ -139,11 +142,11 @@ impl Rounds {
         lock(&self.asked).insert(key.to_owned(), request);
     }
 
-    /// The `input_required` result of this round.
-    pub(super) fn input_required(&self, signer: &Signer) -> Value {
+    /// The `input_required` result of this round, its state bound to `binding`.
+    pub(super) fn input_required(&self, signer: &Signer, binding: &Binding) -> Value {
         let asked = std::mem::take(&mut *lock(&self.asked));
         let state = signer.sign(
-            &self.binding,
+            binding,
             self.answers.clone(),
             asked.keys().cloned().collect(),
         );
@@ -303,9 +306,9 @@ mod tests {
     }
 
     fn first_round(signer: &Signer) -> String {
-        let rounds = Rounds::read(signer, binding(&json!({})), &json!({})).expect("first");
+        let rounds = Rounds::read(signer, || binding(&json!({})), &json!({})).expect("first");
         rounds.ask("name", json!({"method": "elicitation/create"}));
-        let result = rounds.input_required(signer);
+        let result = rounds.input_required(signer, &binding(&json!({})));
         result["requestState"].as_str().expect("state").to_owned()
     }
 
@@ -317,7 +320,7 @@ mod tests {
     ) -> Result<Rounds, Refusal> {
         Rounds::read(
             signer,
-            b,
+            || b,
             &json!({"requestState": state, "inputResponses": responses}),
         )
     }
@@ -373,7 +376,11 @@ mod tests {
         let state = first_round(&signer);
         let stray = retry(&signer, binding(&json!({})), &state, &json!({"colour": {}}));
         assert!(matches!(stray, Err(Refusal::Params(m)) if m.contains("never asked")));
-        let orphan = Rounds::read(&signer, binding(&json!({})), &json!({"inputResponses": {}}));
+        let orphan = Rounds::read(
+            &signer,
+            || binding(&json!({})),
+            &json!({"inputResponses": {}}),
+        );
         assert!(matches!(orphan, Err(Refusal::Params(_))));
     }
 

@@ -15,6 +15,7 @@ use std::sync::{Arc, Mutex, PoisonError};
 use http::{HeaderMap, HeaderName, HeaderValue};
 use serde::Serialize;
 use serde::de::DeserializeOwned;
+use serde_json::value::RawValue;
 use serde_json::{Map, Value, json};
 
 use super::cache::Cache;
@@ -38,8 +39,9 @@ const MRTR_METHODS: [&str; 3] = ["tools/call", "prompts/get", "resources/read"];
 /// What the stateless dialect keeps for one client.
 #[derive(Debug)]
 pub(crate) struct Stateless {
-    /// The `_meta` every request carries.
+    /// The `_meta` every request carries, and the same serialised once.
     meta: Map<String, Value>,
+    meta_raw: Box<RawValue>,
     /// The `Mcp-Param-*` annotations of the tools `tools/list` showed, by tool name.
     params: Mutex<HashMap<String, ParamHeaders>>,
     /// Answers still fresh by their `ttlMs`; this client's alone.
@@ -54,10 +56,27 @@ impl Stateless {
                 version: env!("CARGO_PKG_VERSION").into(),
                 title: None,
             });
+        let meta = modern::request_meta(&handlers.capabilities(), &info, None);
+        let meta_raw = serde_json::value::to_raw_value(&meta).unwrap_or_else(|_| {
+            RawValue::from_string("{}".to_owned()).unwrap_or_else(|_| unreachable!("{{}} is JSON"))
+        });
         Stateless {
-            meta: modern::request_meta(&handlers.capabilities(), &info, None),
+            meta,
+            meta_raw,
             params: Mutex::default(),
             cache: Cache::new(cache_private),
+        }
+    }
+
+    /// The params as sent: the caller's with our `_meta`, written as they are serialised.
+    fn params_for<'a>(&'a self, params: &'a Map<String, Value>) -> Params<'a> {
+        if params.contains_key("_meta") {
+            Params::Merged(self.params_with_meta(params))
+        } else {
+            Params::Plain(WithMeta {
+                params,
+                meta: &self.meta_raw,
+            })
         }
     }
 
@@ -139,6 +158,22 @@ impl Stateless {
     }
 }
 
+/// Params with our `_meta`: written straight after the caller's, or merged into theirs.
+#[derive(Serialize)]
+#[serde(untagged)]
+enum Params<'a> {
+    Plain(WithMeta<'a>),
+    Merged(Value),
+}
+
+#[derive(Serialize)]
+struct WithMeta<'a> {
+    #[serde(flatten)]
+    params: &'a Map<String, Value>,
+    #[serde(rename = "_meta")]
+    meta: &'a RawValue,
+}
+
 impl Shared {
     /// One request in the stateless dialect, through as many `input_required` rounds as the
     /// server asks for (at most [`MAX_ROUNDS`]).
@@ -157,11 +192,16 @@ impl Shared {
         let mut relisted = false;
         for _ in 0..MAX_ROUNDS {
             let headers = dialect.headers(method, &params);
-            let sent = dialect.params_with_meta(&params);
+            let sent = dialect.params_for(&params);
             let reply = self
-                .request_with_retries::<Value, Value>(method, Some(&sent), Some(&headers), options)
+                .request_with_retries::<Box<RawValue>, Params<'_>>(
+                    method,
+                    Some(&sent),
+                    Some(&headers),
+                    options,
+                )
                 .await;
-            let mut result = match reply {
+            let raw = match reply {
                 Err(e) if is_header_mismatch(&e) && method == "tools/call" && !relisted => {
                     // The tool's annotations may have changed: learn them again, retry once.
                     relisted = true;
@@ -172,7 +212,14 @@ impl Shared {
                 Err(e) => return Err(explain(e)),
                 Ok((reply, _)) => reply.decode(method)?,
             };
-            match ResultType::of(&result).map_err(Error::protocol)? {
+            let kind =
+                ResultType::from_field(peek(method, &raw)?.as_ref()).map_err(Error::protocol)?;
+            if kind == ResultType::Complete && cache_key.is_none() {
+                // The common case: decode the caller's type straight from the text.
+                return decode_raw(method, &raw);
+            }
+            let mut result: Value = decode_raw(method, &raw)?;
+            match kind {
                 ResultType::Complete => {
                     if method == "tools/list" {
                         dialect.screen_tools(&mut result);
@@ -307,6 +354,26 @@ fn is_header_mismatch(error: &Error) -> bool {
     error
         .rpc_error()
         .is_some_and(|e| e.code == codes::HEADER_MISMATCH)
+}
+
+/// The `resultType` of a raw result, without decoding the rest.
+fn peek(method: &str, raw: &RawValue) -> Result<Option<Value>, Error> {
+    #[derive(serde::Deserialize)]
+    struct Kind {
+        #[serde(rename = "resultType", default)]
+        result_type: Option<Value>,
+    }
+    serde_json::from_str::<Kind>(raw.get())
+        .map(|k| k.result_type)
+        .map_err(|e| {
+            Error::protocol(format!("the server's result for {method} is malformed")).with_source(e)
+        })
+}
+
+fn decode_raw<R: DeserializeOwned>(method: &str, raw: &RawValue) -> Result<R, Error> {
+    serde_json::from_str(raw.get()).map_err(|e| {
+        Error::protocol(format!("the server's result for {method} is malformed")).with_source(e)
+    })
 }
 
 fn decode<R: DeserializeOwned>(method: &str, result: Value) -> Result<R, Error> {

@@ -120,7 +120,12 @@ pub enum ResultType {
 impl ResultType {
     /// Reads `resultType`; an unknown value is an error naming it (the spec calls it invalid).
     pub fn of(result: &Value) -> Result<ResultType, String> {
-        match result.get("resultType") {
+        ResultType::from_field(result.get("resultType"))
+    }
+
+    /// Reads the value of a result's `resultType` field (`None`: absent).
+    pub fn from_field(field: Option<&Value>) -> Result<ResultType, String> {
+        match field {
             None | Some(Value::Null) => Ok(ResultType::Complete),
             Some(Value::String(kind)) if kind == "complete" => Ok(ResultType::Complete),
             Some(Value::String(kind)) if kind == "input_required" => Ok(ResultType::InputRequired),
