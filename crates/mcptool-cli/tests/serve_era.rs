@@ -146,3 +146,16 @@ fn an_unknown_protocol_is_a_usage_error_that_lists_auto() {
     out.expect_code(2);
     assert!(out.stderr.contains("auto"), "{}", out.stderr);
 }
+
+#[test]
+fn check_refuses_the_stateless_era_it_cannot_check_yet() {
+    for protocol in ["2026-07-28", "auto"] {
+        let out = support::mcptool(&["--protocol", protocol, "check"]);
+        out.expect_code(2);
+        assert!(
+            out.stderr.contains("session-era isolation checks"),
+            "{}",
+            out.stderr
+        );
+    }
+}

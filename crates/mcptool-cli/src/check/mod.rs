@@ -14,13 +14,14 @@ use std::collections::HashSet;
 use std::net::SocketAddr;
 
 use mcptool::CloseOutcome;
+use mcptool::protocol::ProtocolVersion;
 
 pub(crate) use self::lifecycle::SOCKET_GRACE;
 
 use self::lifecycle::Lifecycle;
 use self::probe::{Raw, sse_traits};
 use self::report::{Finding, Report};
-use crate::connect::{Settings, Target};
+use crate::connect::{Protocol, Settings, Target};
 use crate::exit::{CliError, CliResult, Exit};
 use crate::output::print_json;
 
@@ -37,6 +38,15 @@ pub(crate) struct CheckArgs {
 
 /// Runs every check against `--url` or the embedded server.
 pub(crate) async fn run(settings: &Settings, args: &CheckArgs, json: bool) -> CliResult {
+    if matches!(
+        settings.protocol,
+        Some(Protocol::Auto | Protocol::Version(ProtocolVersion::V2026_07_28))
+    ) {
+        return Err(CliError::usage(
+            "check runs the session-era isolation checks; its 2026-07-28 checks are not built yet",
+        )
+        .hint("omit --protocol, or give a session-era version such as 2025-11-25"));
+    }
     let target = Target::resolve(settings).await?;
     let outcome = check(settings, &target.url, args).await;
     target.finish().await;
