@@ -75,12 +75,30 @@ impl Drop for RawConn {
     }
 }
 
-/// The session the floor initialised: the two headers every later request carries.
+/// The session the floor initialised: the two headers every later request carries. In
+/// 2026-07-28 there is none: every call carries the version and its routing headers instead.
 #[derive(Clone, Debug)]
 pub(crate) struct RawSession {
-    id: HeaderValue,
+    id: Option<HeaderValue>,
     version: HeaderValue,
 }
+
+impl RawSession {
+    /// The floor of 2026-07-28: no session, the version on every request.
+    pub(crate) fn stateless() -> RawSession {
+        RawSession {
+            id: None,
+            version: HeaderValue::from_static(STATELESS_VERSION),
+        }
+    }
+
+    fn is_stateless(&self) -> bool {
+        self.id.is_none()
+    }
+}
+
+/// The stateless protocol version.
+const STATELESS_VERSION: &str = "2026-07-28";
 
 impl RawConn {
     /// TCP connect with `TCP_NODELAY`, then the HTTP/1.1 handshake.
@@ -120,7 +138,7 @@ impl RawConn {
         let version = protocol_version(&body)
             .ok_or_else(|| Error::msg("floor: initialize answered without protocolVersion"))?;
         let session = RawSession {
-            id,
+            id: Some(id),
             version: HeaderValue::from_str(version).context("floor: protocolVersion")?,
         };
         let (status, _, _) = self
@@ -136,8 +154,13 @@ impl RawConn {
 
     /// One `tools/call` of `echo`; checks that a result came back.
     pub(crate) async fn call(&mut self, session: &RawSession, id: u64) -> Result<(), Error> {
+        let request = if session.is_stateless() {
+            stateless_call_body(id)
+        } else {
+            call_body(id)
+        };
         let (status, _, body) = self
-            .send(Method::POST, Some(session), call_body(id).into())
+            .send(Method::POST, Some(session), request.into())
             .await?;
         expect(status == StatusCode::OK, "floor: tools/call status", status)?;
         if !contains(&body, b"\"result\"") {
@@ -169,7 +192,15 @@ impl RawConn {
         headers.insert(ACCEPT, ACCEPT_BOTH);
         headers.insert(CONTENT_TYPE, JSON);
         if let Some(session) = session {
-            headers.insert(SESSION_ID, session.id.clone());
+            match &session.id {
+                Some(id) => {
+                    headers.insert(SESSION_ID, id.clone());
+                }
+                None => {
+                    headers.insert("mcp-method", HeaderValue::from_static("tools/call"));
+                    headers.insert("mcp-name", HeaderValue::from_static("echo"));
+                }
+            }
             headers.insert(PROTOCOL_VERSION, session.version.clone());
         }
         let exchange = async {
@@ -194,6 +225,20 @@ pub(crate) fn call_body(id: u64) -> String {
     format!(
         r#"{{"jsonrpc":"2.0","id":{id},"method":"tools/call","params":{{"name":"echo","arguments":{{"message":"hi"}}}}}}"#
     )
+}
+
+/// The body of the 2026-07-28 `tools/call` request with id `id`: the same call, with `_meta`.
+pub(crate) fn stateless_call_body(id: u64) -> String {
+    format!(
+        r#"{{"jsonrpc":"2.0","id":{id},"method":"tools/call","params":{{"name":"echo","arguments":{{"message":"hi"}},"_meta":{{"io.modelcontextprotocol/protocolVersion":"{STATELESS_VERSION}","io.modelcontextprotocol/clientCapabilities":{{}}}}}}}}"#
+    )
+}
+
+/// The floor's connect + first answer + close in 2026-07-28: a fresh connection, one
+/// `tools/call`, drop (no discover is needed, no session to end).
+pub(crate) async fn stateless_lifecycle(endpoint: &Arc<Endpoint>) -> Result<(), Error> {
+    let mut conn = RawConn::open(endpoint).await?;
+    conn.call(&RawSession::stateless(), 1).await
 }
 
 /// The floor's connect + initialize + close: a fresh connection, the three requests, drop.

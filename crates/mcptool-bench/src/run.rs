@@ -124,6 +124,18 @@ async fn measure_all(url: &str, config: &BenchConfig, rivals: bool) -> Result<Re
             }
             let floor = if matches!(subject, Subject::Floor) {
                 None
+            } else if matches!(subject, Subject::McptoolStateless) {
+                // Its own floor: the same raw calls in 2026-07-28, so that the ratio compares
+                // like with like (the server's stateless checks are in both).
+                eprintln!("run {round}/{}: floor (2026-07-28)", config.runs);
+                match floor::run_stateless(url, config).await {
+                    Ok(floor) => Some(floor),
+                    Err(err) => {
+                        eprintln!("FAILED floor (2026-07-28): {}", chain(&err));
+                        failed[i] = Some(format!("its floor failed: {}", chain(&err)));
+                        continue;
+                    }
+                }
             } else {
                 eprintln!("run {round}/{}: floor", config.runs);
                 let floor = Subject::Floor.run(url, config).await?;

@@ -4,7 +4,7 @@ use std::sync::Arc;
 
 use crate::config::BenchConfig;
 use crate::error::Error;
-use crate::floor::{Endpoint, RawConn, RawSession, lifecycle};
+use crate::floor::{Endpoint, RawConn, RawSession, lifecycle, stateless_lifecycle};
 use crate::measure::{self, Figures};
 
 /// A connection, the session it calls in, and the next request id.
@@ -38,6 +38,27 @@ pub(crate) async fn run(url: &str, config: &BenchConfig) -> Result<Figures, Erro
 
     let connect_close_ms = measure::lifecycles(config.lifecycles, config.phase_limit, || {
         lifecycle(&endpoint)
+    })
+    .await?;
+    Ok(Figures::of_phases(&seq, concurrent, connect_close_ms))
+}
+
+/// One run of the 2026-07-28 floor against `url`: the same calls without a session, each with
+/// `_meta` and the routing headers; a lifecycle is a fresh connection and one call.
+pub(crate) async fn run_stateless(url: &str, config: &BenchConfig) -> Result<Figures, Error> {
+    let endpoint = Endpoint::parse(url)?;
+    let session = Arc::new(RawSession::stateless());
+    let worker = (RawConn::open(&endpoint).await?, Arc::clone(&session), 1);
+    let (seq, _) = measure::sequential(worker, config.calls, config.phase_limit, call).await?;
+    let mut workers = Vec::with_capacity(config.concurrency);
+    for i in 0..config.concurrency {
+        let conn = RawConn::open(&endpoint).await?;
+        workers.push((conn, Arc::clone(&session), 1_000_000 * (i as u64 + 1)));
+    }
+    let concurrent =
+        measure::concurrent(workers, config.concurrent_calls, config.phase_limit, call).await?;
+    let connect_close_ms = measure::lifecycles(config.lifecycles, config.phase_limit, || {
+        stateless_lifecycle(&endpoint)
     })
     .await?;
     Ok(Figures::of_phases(&seq, concurrent, connect_close_ms))
