@@ -41,7 +41,7 @@ const MRTR_METHODS: [&str; 3] = ["tools/call", "prompts/get", "resources/read"];
 pub(crate) struct Stateless {
     /// The `_meta` every request carries, and the same serialised once.
     meta: Map<String, Value>,
-    meta_raw: Box<RawValue>,
+    meta_raw: Option<Box<RawValue>>,
     /// The `Mcp-Param-*` annotations of the tools `tools/list` showed, by tool name.
     params: Mutex<HashMap<String, ParamHeaders>>,
     /// Answers still fresh by their `ttlMs`; this client's alone.
@@ -57,9 +57,7 @@ impl Stateless {
                 title: None,
             });
         let meta = modern::request_meta(&handlers.capabilities(), &info, None);
-        let meta_raw = serde_json::value::to_raw_value(&meta).unwrap_or_else(|_| {
-            RawValue::from_string("{}".to_owned()).unwrap_or_else(|_| unreachable!("{{}} is JSON"))
-        });
+        let meta_raw = serde_json::value::to_raw_value(&meta).ok();
         Stateless {
             meta,
             meta_raw,
@@ -70,13 +68,9 @@ impl Stateless {
 
     /// The params as sent: the caller's with our `_meta`, written as they are serialised.
     fn params_for<'a>(&'a self, params: &'a Map<String, Value>) -> Params<'a> {
-        if params.contains_key("_meta") {
-            Params::Merged(self.params_with_meta(params))
-        } else {
-            Params::Plain(WithMeta {
-                params,
-                meta: &self.meta_raw,
-            })
+        match &self.meta_raw {
+            Some(meta) if !params.contains_key("_meta") => Params::Plain(WithMeta { params, meta }),
+            _ => Params::Merged(self.params_with_meta(params)),
         }
     }
 
