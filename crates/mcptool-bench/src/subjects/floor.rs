@@ -15,6 +15,20 @@ async fn call((mut conn, session, id): Worker) -> Result<Worker, Error> {
     Ok((conn, session, id + 1))
 }
 
+/// One keep-alive connection per concurrent caller, each with its own range of request ids.
+async fn workers(
+    endpoint: &Arc<Endpoint>,
+    session: &Arc<RawSession>,
+    concurrency: usize,
+) -> Result<Vec<Worker>, Error> {
+    let mut workers = Vec::with_capacity(concurrency);
+    for i in 0..concurrency {
+        let conn = RawConn::open(endpoint).await?;
+        workers.push((conn, Arc::clone(session), 1_000_000 * (i as u64 + 1)));
+    }
+    Ok(workers)
+}
+
 /// One run of the floor against `url`.
 pub(crate) async fn run(url: &str, config: &BenchConfig) -> Result<Figures, Error> {
     let endpoint = Endpoint::parse(url)?;
@@ -26,11 +40,7 @@ pub(crate) async fn run(url: &str, config: &BenchConfig) -> Result<Figures, Erro
         measure::sequential(worker, config.calls, config.phase_limit, call).await?;
 
     // One keep-alive connection per caller, all in the same session.
-    let mut workers = Vec::with_capacity(config.concurrency);
-    for i in 0..config.concurrency {
-        let conn = RawConn::open(&endpoint).await?;
-        workers.push((conn, Arc::clone(&session), 1_000_000 * (i as u64 + 1)));
-    }
+    let workers = workers(&endpoint, &session, config.concurrency).await?;
     let concurrent =
         measure::concurrent(workers, config.concurrent_calls, config.phase_limit, call).await?;
     first.delete(&session).await?;
@@ -50,11 +60,7 @@ pub(crate) async fn run_stateless(url: &str, config: &BenchConfig) -> Result<Fig
     let session = Arc::new(RawSession::stateless());
     let worker = (RawConn::open(&endpoint).await?, Arc::clone(&session), 1);
     let (seq, _) = measure::sequential(worker, config.calls, config.phase_limit, call).await?;
-    let mut workers = Vec::with_capacity(config.concurrency);
-    for i in 0..config.concurrency {
-        let conn = RawConn::open(&endpoint).await?;
-        workers.push((conn, Arc::clone(&session), 1_000_000 * (i as u64 + 1)));
-    }
+    let workers = workers(&endpoint, &session, config.concurrency).await?;
     let concurrent =
         measure::concurrent(workers, config.concurrent_calls, config.phase_limit, call).await?;
     let connect_close_ms = measure::lifecycles(config.lifecycles, config.phase_limit, || {
