@@ -3,6 +3,7 @@
 
 mod builder;
 mod cache;
+mod decode;
 mod handlers;
 mod lifecycle;
 mod listen;

@@ -19,6 +19,7 @@ use serde_json::value::RawValue;
 use serde_json::{Map, Value, json};
 
 use super::cache::Cache;
+use super::decode::{decode, decode_raw, peek};
 use super::handlers::Handlers;
 use super::options::RequestOptions;
 use super::shared::Shared;
@@ -348,32 +349,6 @@ fn is_header_mismatch(error: &Error) -> bool {
     error
         .rpc_error()
         .is_some_and(|e| e.code == codes::HEADER_MISMATCH)
-}
-
-/// The `resultType` of a raw result, without decoding the rest.
-fn peek(method: &str, raw: &RawValue) -> Result<Option<Value>, Error> {
-    #[derive(serde::Deserialize)]
-    struct Kind {
-        #[serde(rename = "resultType", default)]
-        result_type: Option<Value>,
-    }
-    serde_json::from_str::<Kind>(raw.get())
-        .map(|k| k.result_type)
-        .map_err(|e| {
-            Error::protocol(format!("the server's result for {method} is malformed")).with_source(e)
-        })
-}
-
-fn decode_raw<R: DeserializeOwned>(method: &str, raw: &RawValue) -> Result<R, Error> {
-    serde_json::from_str(raw.get()).map_err(|e| {
-        Error::protocol(format!("the server's result for {method} is malformed")).with_source(e)
-    })
-}
-
-fn decode<R: DeserializeOwned>(method: &str, result: Value) -> Result<R, Error> {
-    serde_json::from_value(result).map_err(|e| {
-        Error::protocol(format!("the server's result for {method} is malformed")).with_source(e)
-    })
 }
 
 /// The caller's params as an object (none: an empty one).
