@@ -2,7 +2,7 @@
 # Installs the real MCP servers that the interop tests run against, pinned, into .peers/ (git
 # ignored):
 #   .peers/node     npm ci of peers/node/package-lock.json (server-everything, TypeScript SDK
-#                   1.x, the TypeScript client 2.x that speaks 2026-07-28)
+#                   1.x, the TypeScript client and server 2.x that speak 2026-07-28)
 #   .peers/py-mcp2  venv with peers/python/requirements-mcp2.txt (Python SDK 2.x)
 #   .peers/py-mcp1  venv with peers/python/requirements-mcp1.txt (Python SDK 1.x)
 # The rmcp peer is a Cargo dev-dependency and needs nothing here.
@@ -50,6 +50,8 @@ install_node() {
     (cd "$peers/node" && "$NPM" ci --ignore-scripts --no-audit --no-fund --loglevel=error)
     "$NODE" -e 'require.resolve("@modelcontextprotocol/server-everything/package.json", {paths: [process.argv[1]]})' \
         "$peers/node" || die "server-everything did not install"
+    [[ -f "$peers/node/node_modules/@modelcontextprotocol/server/package.json" ]] ||
+        die "@modelcontextprotocol/server did not install"
 }
 
 python_venv() {

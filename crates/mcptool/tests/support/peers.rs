@@ -34,6 +34,32 @@ pub enum Peer {
     PythonMcp2(PyMode),
     /// `peers/python/server_mcp1.py` (PyPI `mcp` 1.x `FastMCP`).
     PythonMcp1(PyMode),
+    /// `peers/node/server_ts2.mjs` (npm `@modelcontextprotocol/server` 2.x), serving the eras
+    /// that [`TsEra`] names.
+    TypeScriptServer2(TsEra),
+}
+
+/// Which eras the TypeScript server 2.x peer serves (its `--era`).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum TsEra {
+    /// `createMcpHandler` as it comes: 2026-07-28, and the session era through the package's
+    /// stateless fallback (no session id; GET and DELETE answer 405).
+    Both,
+    /// `createMcpHandler` with `legacy: "reject"`: 2026-07-28 only.
+    Modern,
+    /// 2026-07-28, and the session era with sessions (a sessionful transport per
+    /// `Mcp-Session-Id`, routed by the package's `isLegacyRequest`).
+    Sessions,
+}
+
+impl TsEra {
+    fn flag(self) -> &'static str {
+        match self {
+            TsEra::Both => "both",
+            TsEra::Modern => "modern",
+            TsEra::Sessions => "sessions",
+        }
+    }
 }
 
 /// How a Python peer answers POSTs.
@@ -55,6 +81,7 @@ impl Peer {
             Peer::EverythingSse => "server-everything (sse)".into(),
             Peer::PythonMcp2(mode) => format!("python mcp 2.x ({mode:?})"),
             Peer::PythonMcp1(mode) => format!("python mcp 1.x ({mode:?})"),
+            Peer::TypeScriptServer2(era) => format!("typescript server 2.x ({era:?})"),
         }
     }
 
@@ -82,6 +109,10 @@ impl Peer {
             Peer::PythonMcp1(_) => {
                 let python = root.join(".peers/py-mcp1/bin/python");
                 (python.clone(), vec![python])
+            }
+            Peer::TypeScriptServer2(_) => {
+                let package = root.join(".peers/node/node_modules/@modelcontextprotocol/server");
+                (PathBuf::from("node"), vec![package.join("package.json")])
             }
         }
     }
@@ -124,6 +155,16 @@ impl Peer {
                     }
                 }
                 cmd.env("PYTHONUNBUFFERED", "1");
+            }
+            Peer::TypeScriptServer2(era) => {
+                // The script binds 127.0.0.1 itself; the preload holds any other listen() there.
+                cmd.arg("--require")
+                    .arg(root.join("peers/node/loopback.cjs"))
+                    .arg(root.join("peers/node/server_ts2.mjs"))
+                    .arg("--port")
+                    .arg(port.to_string())
+                    .arg("--era")
+                    .arg(era.flag());
             }
         }
         cmd
