@@ -4,6 +4,7 @@
 
 mod support;
 
+use std::net::{Ipv4Addr, SocketAddr};
 use std::time::Duration;
 
 use mcptool::protocol::ProtocolVersion;
@@ -12,7 +13,7 @@ use mcptool_server::{Era, ServerConfig};
 use serde_json::json;
 use support::peers::{self, Peer, PyMode};
 use support::server::{start, wait_stats};
-use support::within;
+use support::{client_sockets_to, eventually, within};
 
 #[tokio::test]
 async fn the_same_automatic_client_finds_each_era_of_the_strict_server() {
@@ -86,45 +87,171 @@ async fn an_automatic_tool_speaks_the_era_its_server_offers() {
     .await;
 }
 
+/// What the automatic client should find on a real server.
+struct Found {
+    /// `Some(v)`: exactly this version; `None`: a session-era version.
+    version: Option<ProtocolVersion>,
+    legacy: bool,
+    session: bool,
+    closed: CloseOutcome,
+}
+
 #[tokio::test]
 async fn real_servers_of_each_era_are_found() {
     within(Duration::from_secs(90), async {
+        let modern = || Found {
+            version: Some(ProtocolVersion::V2026_07_28),
+            legacy: false,
+            session: false,
+            closed: CloseOutcome::Stateless,
+        };
+        // The probe refused without a 2026-07-28 error, then initialize: a session, deleted.
+        let session_era = || Found {
+            version: None,
+            legacy: false,
+            session: true,
+            closed: CloseOutcome::Deleted,
+        };
         let cases = [
+            (Peer::PythonMcp2(PyMode::Sse), modern()),
+            (Peer::PythonMcp2(PyMode::Json), modern()),
+            (Peer::PythonMcp1(PyMode::Sse), session_era()),
+            (Peer::EverythingStreamable, session_era()),
+            // HTTP+SSE, reached through initialize's fallback (which offers 2025-11-25); its
+            // session lives in the endpoint URL, not in Mcp-Session-Id.
             (
-                Peer::PythonMcp2(PyMode::Sse),
-                Some(ProtocolVersion::V2026_07_28),
-                false,
+                Peer::EverythingSse,
+                Found {
+                    version: None,
+                    legacy: true,
+                    session: false,
+                    closed: CloseOutcome::NoSession,
+                },
             ),
-            (Peer::PythonMcp1(PyMode::Sse), None, false),
-            (Peer::EverythingStreamable, None, false),
-            // HTTP+SSE, reached through initialize's fallback (which offers 2025-11-25).
-            (Peer::EverythingSse, None, true),
         ];
-        for (peer, expected, legacy) in cases {
-            let Some(process) = peers::start(peer).await else {
+        for (peer, expected) in cases {
+            let Some(mut process) = peers::start(peer).await else {
                 return;
             };
+            let name = peer.name();
+            if expected.version.is_none() && !expected.legacy {
+                // Why the fallback is clean: the server refuses the probe the client sends
+                // with a plain 4xx, not with a 2026-07-28 error the client would have to obey.
+                let (status, body) = refused_probe(&process.url()).await;
+                assert!(matches!(status, 400 | 404 | 405), "{name}: {status} {body}");
+                for modern_code in ["-32020", "-32021", "-32022"] {
+                    assert!(!body.contains(modern_code), "{name}: {body}");
+                }
+            }
             let client = Client::builder(process.url())
                 .protocol_era(ProtocolEra::Auto)
                 .connect()
                 .await
-                .unwrap_or_else(|e| panic!("{}: {e}", peer.name()));
+                .unwrap_or_else(|e| panic!("{name}: {e}"));
             let version = client.protocol_version();
-            match expected {
-                Some(v) => assert_eq!(version, Some(v), "{}", peer.name()),
+            match expected.version {
+                Some(v) => assert_eq!(version, Some(v), "{name}"),
                 None => assert!(
                     version.is_some_and(|v| v != ProtocolVersion::V2026_07_28),
-                    "{}: {version:?}",
-                    peer.name()
+                    "{name}: {version:?}"
                 ),
             }
-            assert_eq!(client.is_legacy_transport(), legacy, "{}", peer.name());
+            assert_eq!(client.is_legacy_transport(), expected.legacy, "{name}");
+            assert_eq!(client.session_id().is_some(), expected.session, "{name}");
             assert!(
                 !client.list_tools().await.expect("tools").is_empty(),
-                "{}",
-                peer.name()
+                "{name}"
             );
-            client.close().await.expect("close");
+            assert_eq!(
+                client.close().await.expect("close"),
+                expected.closed,
+                "{name}"
+            );
+            let server = SocketAddr::from((Ipv4Addr::LOCALHOST, process.port()));
+            assert!(
+                eventually(Duration::from_secs(5), || client_sockets_to(server) == 0).await,
+                "{name}: {} sockets left after close()",
+                client_sockets_to(server)
+            );
+            process.assert_alive();
+        }
+    })
+    .await;
+}
+
+/// A `server/discover` as a 2026-07-28 client sends it, straight to `url`: the status and body.
+async fn refused_probe(url: &str) -> (u16, String) {
+    let meta = json!({
+        "io.modelcontextprotocol/protocolVersion": "2026-07-28",
+        "io.modelcontextprotocol/clientCapabilities": {},
+    });
+    let response = peers::raw_http()
+        .post(url)
+        .header("content-type", "application/json")
+        .header("accept", "application/json, text/event-stream")
+        .header("mcp-protocol-version", "2026-07-28")
+        .header("mcp-method", "server/discover")
+        .body(
+            json!({"jsonrpc": "2.0", "id": 1, "method": "server/discover",
+                   "params": {"_meta": meta}})
+            .to_string(),
+        )
+        .send()
+        .await
+        .expect("raw discover");
+    let status = response.status().as_u16();
+    (status, response.text().await.unwrap_or_default())
+}
+
+/// The Python SDK 2.x serves both eras on one endpoint: the automatic client speaks 2026-07-28
+/// there, and a client pinned to the session era still gets a session that close() ends (the
+/// peer answers 404 for it after), in SSE and in JSON response mode.
+#[tokio::test]
+async fn the_python_sdk_2_serves_both_eras_on_one_endpoint() {
+    within(Duration::from_secs(90), async {
+        for mode in [PyMode::Sse, PyMode::Json] {
+            let Some(mut process) = peers::start(Peer::PythonMcp2(mode)).await else {
+                return;
+            };
+            let server = SocketAddr::from((Ipv4Addr::LOCALHOST, process.port()));
+            for era in [ProtocolEra::Auto, ProtocolEra::Session] {
+                let client = Client::builder(process.url())
+                    .protocol_era(era)
+                    .connect()
+                    .await
+                    .unwrap_or_else(|e| panic!("{mode:?} {era:?}: {e}"));
+                let echoed = client
+                    .call_tool("echo", json!({"message": "both"}))
+                    .await
+                    .expect("echo");
+                assert_eq!(echoed.content[0].as_text(), Some("both"));
+                let session = client.session_id().map(|s| s.as_str().to_owned());
+                let closed = client.close().await.expect("close");
+                if era == ProtocolEra::Auto {
+                    assert_eq!(
+                        client.protocol_version(),
+                        Some(ProtocolVersion::V2026_07_28),
+                        "{mode:?}"
+                    );
+                    assert_eq!(session, None, "{mode:?}");
+                    assert_eq!(closed, CloseOutcome::Stateless, "{mode:?}");
+                } else {
+                    assert_eq!(
+                        client.protocol_version(),
+                        Some(ProtocolVersion::V2025_11_25),
+                        "{mode:?}"
+                    );
+                    let session = session.expect("the session era has a session id");
+                    assert_eq!(closed, CloseOutcome::Deleted, "{mode:?}");
+                    let dead = peers::post_with_session(&process.url(), &session).await;
+                    assert_eq!(dead.status().as_u16(), 404, "{mode:?}");
+                }
+                assert!(
+                    eventually(Duration::from_secs(5), || client_sockets_to(server) == 0).await,
+                    "{mode:?} {era:?}: sockets left after close()"
+                );
+            }
+            process.assert_alive();
         }
     })
     .await;
