@@ -1,7 +1,8 @@
-//! How the CLI answers what a server asks of the client: elicitation by `--elicit`, roots by
-//! `--root`. The same handlers serve both eras (server requests in the session era,
-//! `input_required` rounds in 2026-07-28). Without the flags no handler is installed, so the
-//! client declares no such capability and the server's refusal says what was missing.
+//! How the CLI answers what a server asks of the client: elicitation by `--elicit` or, on a
+//! terminal, by a form ([`crate::form`]); roots by `--root`. The same handlers serve both eras
+//! (server requests in the session era, `input_required` rounds in 2026-07-28). Without them no
+//! handler is installed, so the client declares no such capability and the server's refusal
+//! says what was missing. Sampling is never declared: mcptool has no model to answer with.
 
 use std::path::{Path, PathBuf};
 
@@ -21,8 +22,33 @@ pub(crate) enum ElicitMode {
     Cancel,
 }
 
+/// Who answers elicitation.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) enum Elicit {
+    /// `--elicit MODE`, the same answer every time.
+    Mode(ElicitMode),
+    /// The person at the terminal, through a form.
+    Interactive,
+}
+
+impl Elicit {
+    /// `--elicit` when given, else the terminal when there is one, else nobody.
+    pub(crate) fn choose(flag: Option<ElicitMode>) -> Option<Elicit> {
+        flag.map(Elicit::Mode)
+            .or_else(|| crate::form::terminal_available().then_some(Elicit::Interactive))
+    }
+
+    /// The handler that answers this way.
+    pub(crate) fn handler(self) -> Handler {
+        match self {
+            Elicit::Mode(mode) => elicitation(mode),
+            Elicit::Interactive => crate::form::handler(),
+        }
+    }
+}
+
 /// The elicitation handler for `mode`.
-pub(crate) fn elicitation(mode: ElicitMode) -> Handler {
+fn elicitation(mode: ElicitMode) -> Handler {
     Handler::new(move |params: Value| async move {
         Ok(match mode {
             ElicitMode::Decline => json!({"action": "decline"}),

@@ -7,7 +7,8 @@ use mcptool::protocol::ProtocolVersion;
 use mcptool::{Client, ClientBuilder, ProtocolEra};
 use mcptool_server::{RunningServer, Server, ServerConfig};
 
-use crate::answers::{self, ElicitMode};
+use crate::answers::{self, Elicit, ElicitMode};
+use crate::era::Era;
 use crate::exit::CliError;
 
 /// Connection and output flags, accepted before or after the subcommand.
@@ -38,13 +39,15 @@ pub(crate) struct Common {
     #[arg(long, global = true)]
     pub(crate) json: bool,
     /// Answer the server's elicitation requests: accept-defaults (each field's default),
-    /// decline or cancel. Without it the client declares no elicitation capability.
+    /// decline or cancel. Without it, on a terminal, mcptool asks you with a form on stderr;
+    /// elsewhere the client declares no elicitation capability.
     #[arg(long, global = true, value_enum, value_name = "MODE")]
     pub(crate) elicit: Option<ElicitMode>,
     /// A root to offer the server when it asks for roots (repeatable).
     #[arg(long = "root", global = true, value_name = "PATH")]
     pub(crate) roots: Vec<std::path::PathBuf>,
-    /// More logging on stderr (-v debug, -vv trace; RUST_LOG overrides) and error causes.
+    /// More logging on stderr (-v debug, -vv trace; RUST_LOG overrides), the protocol era
+    /// found, and error causes.
     #[arg(short, long, global = true, action = clap::ArgAction::Count)]
     pub(crate) verbose: u8,
 }
@@ -56,8 +59,10 @@ pub(crate) struct Settings {
     pub(crate) headers: Vec<(String, String)>,
     pub(crate) timeout: Duration,
     pub(crate) protocol: Option<Protocol>,
-    pub(crate) elicit: Option<ElicitMode>,
+    pub(crate) elicit: Option<Elicit>,
     pub(crate) roots: Option<mcptool::Handler>,
+    /// `-v`: say which era a connection found.
+    pub(crate) verbose: bool,
 }
 
 /// What `--protocol` asked for.
@@ -97,7 +102,8 @@ impl Common {
             headers,
             timeout: parse_duration(&self.timeout)?,
             protocol,
-            elicit: self.elicit,
+            elicit: Elicit::choose(self.elicit),
+            verbose: self.verbose > 0,
             roots: if self.roots.is_empty() {
                 None
             } else {
@@ -160,8 +166,8 @@ impl Settings {
             Some(Protocol::Version(version)) => builder = builder.protocol_version(version),
             None => {}
         }
-        if let Some(mode) = self.elicit {
-            builder = builder.on_elicitation(answers::elicitation(mode));
+        if let Some(elicit) = self.elicit {
+            builder = builder.on_elicitation(elicit.handler());
         }
         if let Some(roots) = &self.roots {
             builder = builder.on_roots(roots.clone());
@@ -215,11 +221,16 @@ pub(crate) struct Session {
 }
 
 impl Session {
-    /// Resolves the target and runs `initialize`.
+    /// Resolves the target and connects (`initialize`, or `server/discover` in 2026-07-28).
     pub(crate) async fn open(settings: &Settings) -> Result<Session, CliError> {
         let target = Target::resolve(settings).await?;
         match settings.builder(&target.url).connect().await {
-            Ok(client) => Ok(Session { client, target }),
+            Ok(client) => {
+                if settings.verbose {
+                    eprintln!("connected: {}", Era::of(&client).describe());
+                }
+                Ok(Session { client, target })
+            }
             Err(err) => {
                 let err = CliError::from_mcp(err, "cannot start an MCP session", &target.url);
                 target.finish().await;

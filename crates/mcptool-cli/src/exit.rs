@@ -79,6 +79,15 @@ impl CliError {
     /// Classifies a client error met while talking to `url`, doing `doing`.
     pub(crate) fn from_mcp(err: mcptool::Error, doing: &str, url: &str) -> CliError {
         use mcptool::ErrorKind;
+        if let Some(missing) = missing_capabilities(&err) {
+            let problem = format!(
+                "{doing}: the server needs the client capability {}, which mcptool did not declare",
+                missing.join(" and ")
+            );
+            return CliError::new(Exit::Connection, problem)
+                .hint(capability_hint(&missing))
+                .source(err);
+        }
         let (exit, problem, hint) = match err.kind() {
             ErrorKind::Config => (
                 Exit::Usage,
@@ -140,6 +149,38 @@ impl CliError {
             }
         }
     }
+}
+
+/// The capabilities a 2026-07-28 server said the request lacked (-32021), if that was the
+/// refusal.
+fn missing_capabilities(err: &mcptool::Error) -> Option<Vec<String>> {
+    let rpc = err.rpc_error().filter(|rpc| rpc.code == -32021)?;
+    let names: Vec<String> = rpc
+        .data
+        .as_ref()
+        .and_then(|d| d.get("requiredCapabilities"))
+        .and_then(|c| c.as_object())
+        .map(|c| c.keys().cloned().collect())
+        .unwrap_or_default();
+    Some(if names.is_empty() {
+        vec!["(unnamed)".to_owned()]
+    } else {
+        names
+    })
+}
+
+/// What the user can do about each missing capability.
+fn capability_hint(missing: &[String]) -> String {
+    let advice: Vec<&str> = missing
+        .iter()
+        .map(|name| match name.as_str() {
+            "sampling" => "mcptool has no language model, so it cannot answer sampling",
+            "elicitation" => "run on a terminal to answer the form, or pass --elicit accept-defaults|decline|cancel",
+            "roots" => "offer roots with --root PATH",
+            _ => "mcptool does not offer it",
+        })
+        .collect();
+    advice.join("; ")
 }
 
 /// Invalid params (-32602) or method not found (-32601): the caller asked for something wrong.

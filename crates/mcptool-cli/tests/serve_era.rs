@@ -147,15 +147,75 @@ fn an_unknown_protocol_is_a_usage_error_that_lists_auto() {
     assert!(out.stderr.contains("auto"), "{}", out.stderr);
 }
 
+/// The `connected:` line `-v` prints on stderr.
+fn connected_line(stderr: &str) -> &str {
+    stderr
+        .lines()
+        .find(|l| l.starts_with("connected: "))
+        .unwrap_or_else(|| panic!("no connected: line in {stderr}"))
+}
+
 #[test]
-fn check_refuses_the_stateless_era_it_cannot_check_yet() {
-    for protocol in ["2026-07-28", "auto"] {
-        let out = support::mcptool(&["--protocol", protocol, "check"]);
-        out.expect_code(2);
-        assert!(
-            out.stderr.contains("session-era isolation checks"),
-            "{}",
-            out.stderr
-        );
+fn verbose_names_the_era_each_served_mode_was_found_in() {
+    for (era, protocol, expected) in [
+        (
+            "stateless",
+            "auto",
+            "connected: 2026-07-28 (stateless, no session)",
+        ),
+        (
+            "both",
+            "auto",
+            "connected: 2026-07-28 (stateless, no session)",
+        ),
+        (
+            "both",
+            "2026-07-28",
+            "connected: 2026-07-28 (stateless, no session)",
+        ),
+        ("sessions", "auto", "connected: 2025-11-25 (session "),
+        ("both", "2025-11-25", "connected: 2025-11-25 (session "),
+        ("both", "2025-06-18", "connected: 2025-06-18 (session "),
+    ] {
+        let served = Served::start(&["--era", era, "--stats"]);
+        let out = support::mcptool(&[
+            "-v",
+            "--url",
+            &served.url,
+            "--protocol",
+            protocol,
+            "call",
+            "echo",
+            "message=hi",
+        ]);
+        out.expect_code(0);
+        assert_eq!(out.stdout.trim(), "hi", "results stay on stdout");
+        let line = connected_line(&out.stderr);
+        assert!(line.starts_with(expected), "{era} {protocol}: {line}");
+        let stats = served.stats();
+        let sessions = stats["sessions_opened"].as_u64().expect("a count");
+        if expected.contains("stateless") {
+            assert_eq!(sessions, 0, "{era} {protocol}: {stats}");
+        } else {
+            assert_eq!(sessions, 1, "{era} {protocol}: {stats}");
+            // The id shown is a prefix of the real one, never all of it.
+            let shown = line
+                .trim_start_matches(expected)
+                .trim_end_matches("…)")
+                .to_owned();
+            let real = stats["session_ids"][0].as_str().expect("an id").to_owned();
+            assert!(
+                real.starts_with(&shown) && shown.len() < real.len(),
+                "{line} vs {real}"
+            );
+        }
     }
+}
+
+#[test]
+fn without_verbose_no_era_is_printed() {
+    let served = Served::start(&["--era", "sessions"]);
+    let out = support::mcptool(&["--url", &served.url, "call", "echo", "message=hi"]);
+    out.expect_code(0);
+    assert!(!out.stderr.contains("connected:"), "{}", out.stderr);
 }
