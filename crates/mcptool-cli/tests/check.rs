@@ -1,5 +1,6 @@
-//! `mcptool check` passes on the strict server, fails (exit 4) on a misbehaving one, and warns
-//! on the variants real servers show.
+//! `mcptool check` in the session era (pinned with `--protocol 2025-11-25`): it passes on the
+//! strict server, fails (exit 4) on a misbehaving one, and warns on the variants real servers
+//! show. The era found by itself is in `check_eras.rs`.
 
 mod support;
 
@@ -7,7 +8,7 @@ use mcptool_server::{DeadSessionStatus, Faults, RunningServer, Server, ServerCon
 use serde_json::Value;
 use support::{Served, mcptool};
 
-const ALL_CHECKS: [&str; 8] = [
+const SESSION_CHECKS: [&str; 8] = [
     "distinct-session-ids",
     "delete-accepted",
     "terminated-session-rejected",
@@ -45,6 +46,8 @@ fn verdict<'a>(report: &'a Value, name: &str) -> &'a str {
 fn check_json(url: &str) -> (i32, Value) {
     let out = mcptool(&[
         "check",
+        "--protocol",
+        "2025-11-25",
         "--url",
         url,
         "--runs",
@@ -59,8 +62,8 @@ fn check_json(url: &str) -> (i32, Value) {
 }
 
 #[test]
-fn check_passes_on_the_embedded_strict_server() {
-    let out = mcptool(&["check"]);
+fn check_passes_every_session_era_check_on_the_embedded_strict_server() {
+    let out = mcptool(&["check", "--protocol", "2025-11-25"]);
     out.expect_code(0);
     let lines: Vec<&str> = out.stdout.lines().collect();
     assert!(
@@ -68,7 +71,17 @@ fn check_passes_on_the_embedded_strict_server() {
         "{}",
         out.stdout
     );
-    for name in ALL_CHECKS {
+    assert!(
+        lines[1].starts_with("era: 2025-11-25 (session "),
+        "{}",
+        out.stdout
+    );
+    let headers = lines
+        .iter()
+        .find(|l| l.contains("headers-honoured"))
+        .expect("a headers-honoured line");
+    assert!(headers.starts_with("SKIP "), "{headers}");
+    for name in SESSION_CHECKS {
         let line = lines
             .iter()
             .find(|l| l.contains(name))
@@ -78,7 +91,7 @@ fn check_passes_on_the_embedded_strict_server() {
     }
     assert_eq!(
         lines.last(),
-        Some(&"isolation holds (8 passed, 0 warnings)")
+        Some(&"isolation holds (8 passed, 0 warnings, 1 skipped)")
     );
 }
 
@@ -90,9 +103,16 @@ fn check_json_reports_every_check_against_mcptool_serve() {
     assert_eq!(report["passed"], true);
     assert_eq!(report["runs"], 3);
     assert_eq!(report["concurrency"], 3);
-    for name in ALL_CHECKS {
+    for name in SESSION_CHECKS {
         assert_eq!(verdict(&report, name), "pass", "{report}");
     }
+    assert_eq!(verdict(&report, "headers-honoured"), "skip", "{report}");
+    assert!(
+        report["era"]
+            .as_str()
+            .is_some_and(|e| e.starts_with("2025-11-25 (session ")),
+        "{report}"
+    );
     let stats = served.stats();
     assert_eq!(
         stats["sessions_live"], 0,
@@ -119,6 +139,8 @@ fn check_fails_with_exit_4_when_the_server_keeps_terminated_sessions() {
     assert_eq!(verdict(&report, "terminated-session-rejected"), "fail");
     let human = mcptool(&[
         "check",
+        "--protocol",
+        "2025-11-25",
         "--url",
         &server.url(),
         "--runs",

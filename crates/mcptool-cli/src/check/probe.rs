@@ -1,9 +1,10 @@
 //! Raw HTTP requests that a well-behaved client never sends: a POST with a terminated
-//! session id, two standalone GETs at once, a bogus protocol version.
+//! session id, two standalone GETs at once, a bogus protocol version, headers that disagree
+//! with the body.
 
 use std::time::Duration;
 
-use serde_json::json;
+use serde_json::{Value, json};
 
 use crate::connect::Settings;
 
@@ -67,6 +68,19 @@ impl Raw {
         self.send(request).await
     }
 
+    /// POSTs one JSON-RPC message with extra headers (a 2026-07-28 request's own).
+    pub(crate) async fn post(&self, body: &Value, headers: &[(&str, &str)]) -> Answer {
+        let mut request = self
+            .request(reqwest::Method::POST, None, None)
+            .header("Accept", "application/json, text/event-stream")
+            .header("Content-Type", "application/json")
+            .body(body.to_string());
+        for (name, value) in headers {
+            request = request.header(*name, *value);
+        }
+        self.send(request).await
+    }
+
     /// Opens a standalone GET stream (the response is returned unread, so it stays open).
     pub(crate) async fn get_stream(&self, session: &str, version: Option<&str>) -> Answer {
         let request = self
@@ -91,6 +105,21 @@ impl Raw {
             .and_then(Result::ok)
             .unwrap_or_default()
     }
+}
+
+/// The JSON-RPC error code in a body, JSON or SSE (the first message that has one).
+pub(crate) fn rpc_error_code(body: &str) -> Option<i64> {
+    let code = |text: &str| {
+        serde_json::from_str::<Value>(text)
+            .ok()?
+            .pointer("/error/code")?
+            .as_i64()
+    };
+    code(body).or_else(|| {
+        body.lines()
+            .filter_map(|line| line.strip_prefix("data:"))
+            .find_map(|data| code(data.trim()))
+    })
 }
 
 /// What an SSE body shows about resumption: event ids, a priming event, a `retry` value.
@@ -140,5 +169,16 @@ mod tests {
             }
         );
         assert_eq!(sse_traits("data: {}\n\n"), SseTraits::default());
+    }
+
+    #[test]
+    fn finds_the_error_code_in_json_and_in_sse() {
+        let error = r#"{"jsonrpc":"2.0","id":1,"error":{"code":-32020,"message":"m"}}"#;
+        assert_eq!(rpc_error_code(error), Some(-32020));
+        assert_eq!(
+            rpc_error_code(&format!("id: 1\ndata: {error}\n\n")),
+            Some(-32020)
+        );
+        assert_eq!(rpc_error_code(r#"{"result":{}}"#), None);
     }
 }

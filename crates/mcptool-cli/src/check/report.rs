@@ -8,10 +8,12 @@ use serde::Serialize;
 pub(crate) enum Verdict {
     /// The server behaves as isolation needs.
     Pass,
-    /// Allowed, but worth knowing (a protocol variant, a feature not offered, a probe skipped).
+    /// Allowed, but worth knowing (a protocol variant, a feature not offered, a probe that could not run).
     Warn,
     /// Isolation does not hold.
     Fail,
+    /// The check does not apply to the server's protocol era (the detail says why).
+    Skip,
 }
 
 impl Verdict {
@@ -20,6 +22,7 @@ impl Verdict {
             Verdict::Pass => "PASS",
             Verdict::Warn => "WARN",
             Verdict::Fail => "FAIL",
+            Verdict::Skip => "SKIP",
         }
     }
 }
@@ -48,6 +51,10 @@ impl Finding {
         Finding::new(name, Verdict::Fail, detail)
     }
 
+    pub(crate) fn skip(name: &'static str, detail: impl Into<String>) -> Finding {
+        Finding::new(name, Verdict::Skip, detail)
+    }
+
     fn new(name: &'static str, verdict: Verdict, detail: impl Into<String>) -> Finding {
         Finding {
             name,
@@ -62,6 +69,8 @@ impl Finding {
 pub(crate) struct Report {
     /// The server checked.
     pub(crate) url: String,
+    /// The protocol era found, e.g. `2026-07-28 (stateless, no session)`.
+    pub(crate) era: String,
     /// Sequential lifecycles run.
     pub(crate) runs: usize,
     /// Concurrent lifecycles run.
@@ -75,6 +84,7 @@ pub(crate) struct Report {
 impl Report {
     pub(crate) fn new(
         url: String,
+        era: String,
         runs: usize,
         concurrency: usize,
         checks: Vec<Finding>,
@@ -82,6 +92,7 @@ impl Report {
         let passed = checks.iter().all(|c| c.verdict != Verdict::Fail);
         Report {
             url,
+            era,
             runs,
             concurrency,
             passed,
@@ -96,6 +107,7 @@ impl Report {
             "checking {} ({} sequential + {} concurrent lifecycles)\n",
             self.url, self.runs, self.concurrency
         );
+        out.push_str(&format!("era: {}\n", self.era));
         for c in &self.checks {
             out.push_str(&format!(
                 "{} {:<width$} — {}\n",
@@ -107,9 +119,10 @@ impl Report {
         let count = |v| self.checks.iter().filter(|c| c.verdict == v).count();
         if self.passed {
             out.push_str(&format!(
-                "isolation holds ({} passed, {} warnings)\n",
+                "isolation holds ({} passed, {} warnings, {} skipped)\n",
                 count(Verdict::Pass),
-                count(Verdict::Warn)
+                count(Verdict::Warn),
+                count(Verdict::Skip)
             ));
         } else {
             out.push_str(&format!(

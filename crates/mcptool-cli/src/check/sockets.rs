@@ -44,6 +44,19 @@ pub(crate) async fn wait_closed(server: &[SocketAddr], within: Duration) -> Opti
     }
 }
 
+/// Polls until at least `n` sockets of ours to `server` are open, or `within` passes; the
+/// last count.
+pub(crate) async fn wait_open(server: &[SocketAddr], n: usize, within: Duration) -> Option<usize> {
+    let deadline = tokio::time::Instant::now() + within;
+    loop {
+        let count = count_to(server)?;
+        if count >= n || tokio::time::Instant::now() >= deadline {
+            return Some(count);
+        }
+        tokio::time::sleep(Duration::from_millis(5)).await;
+    }
+}
+
 fn matches(server: &[SocketAddr], remote: SocketAddr) -> bool {
     server
         .iter()
