@@ -20,15 +20,24 @@ fn one_line_error(out: &Output, code: i32, needle: &str) {
     assert!(out.stdout.is_empty(), "nothing on stdout: {}", out.stdout);
 }
 
+/// `mcptool --protocol 2025-11-25 ARGS` against the embedded server. Its demo tools include one
+/// with a deliberately invalid `x-mcp-header`, which a 2026-07-28 client warns about on stderr;
+/// these tests are about the one error line, so they pin the era whatever the default.
+fn session_era(args: &[&str]) -> Output {
+    let mut all = vec!["--protocol", "2025-11-25"];
+    all.extend_from_slice(args);
+    mcptool(&all)
+}
+
 #[test]
 fn malformed_key_value_is_a_usage_error() {
     one_line_error(
-        &mcptool(&["call", "echo", "message"]),
+        &session_era(&["call", "echo", "message"]),
         2,
         "malformed argument \"message\"",
     );
     one_line_error(
-        &mcptool(&["prompt", "greeting", "=Ada"]),
+        &session_era(&["prompt", "greeting", "=Ada"]),
         2,
         "expected key=value",
     );
@@ -37,7 +46,7 @@ fn malformed_key_value_is_a_usage_error() {
 #[test]
 fn a_value_of_the_wrong_type_is_a_usage_error() {
     one_line_error(
-        &mcptool(&["call", "add", "a=two", "b=1"]),
+        &session_era(&["call", "add", "a=two", "b=1"]),
         2,
         "argument \"a\" must be a JSON number",
     );
@@ -46,12 +55,12 @@ fn a_value_of_the_wrong_type_is_a_usage_error() {
 #[test]
 fn json_that_does_not_parse_is_a_usage_error() {
     one_line_error(
-        &mcptool(&["call", "echo", r#"{"message": "#]),
+        &session_era(&["call", "echo", r#"{"message": "#]),
         2,
         "not valid JSON",
     );
     one_line_error(
-        &mcptool(&["call", "echo", "[1, 2]"]),
+        &session_era(&["call", "echo", "[1, 2]"]),
         2,
         "must be an object",
     );
@@ -59,7 +68,7 @@ fn json_that_does_not_parse_is_a_usage_error() {
 
 #[test]
 fn an_unknown_tool_is_a_usage_error_listing_the_tools() {
-    let out = mcptool(&["call", "nope"]);
+    let out = session_era(&["call", "nope"]);
     one_line_error(&out, 2, "unknown tool \"nope\"");
     assert!(out.stderr.contains("echo"), "{}", out.stderr);
 }
@@ -67,7 +76,7 @@ fn an_unknown_tool_is_a_usage_error_listing_the_tools() {
 #[test]
 fn an_unknown_prompt_is_a_usage_error() {
     one_line_error(
-        &mcptool(&["prompt", "nope"]),
+        &session_era(&["prompt", "nope"]),
         2,
         "getting prompt nope failed",
     );

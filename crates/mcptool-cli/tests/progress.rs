@@ -2,7 +2,14 @@
 
 mod support;
 
-use support::mcptool;
+/// `mcptool --protocol 2025-11-25 ARGS`: the embedded demo server lists a tool with a
+/// deliberately invalid `x-mcp-header`, which a 2026-07-28 client warns about on stderr, and
+/// these tests count the lines there.
+fn mcptool(args: &[&str]) -> support::Output {
+    let mut all = vec!["--protocol", "2025-11-25"];
+    all.extend_from_slice(args);
+    support::mcptool(&all)
+}
 
 #[test]
 fn progress_is_printed_as_plain_lines_when_piped() {

@@ -173,7 +173,7 @@ fn every_subcommand_works_on_the_embedded_server() {
 
 #[test]
 fn every_subcommand_works_against_mcptool_serve() {
-    let served = Served::start(&["--stats"]);
+    let served = Served::start(&["--era", "sessions", "--stats"]);
     every_subcommand(Some(&served.url), "served");
     let stats = served.stats();
     let opened = stats["sessions_opened"].as_u64().expect("sessions_opened");
@@ -186,4 +186,17 @@ fn every_subcommand_works_against_mcptool_serve() {
         stats["sessions_deleted"], opened,
         "every session was DELETEd: {stats}"
     );
+}
+
+#[test]
+fn every_subcommand_works_against_a_stateless_server() {
+    let served = Served::start(&["--era", "stateless", "--stats"]);
+    every_subcommand(Some(&served.url), "stateless");
+    let stats = served.stats();
+    assert_eq!(stats["sessions_opened"], 0, "{stats}");
+    assert!(
+        stats["discover_calls"].as_u64() >= Some(20),
+        "each command found the era itself: {stats}"
+    );
+    assert_eq!(stats["listen_streams_live"], 0, "{stats}");
 }
