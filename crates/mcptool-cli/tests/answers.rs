@@ -81,3 +81,20 @@ fn roots_are_offered_as_file_uris() {
     let missing = mcptool(&["--root", "/no/such/dir/for/mcptool", "call", "roots"]);
     missing.expect_code(2);
 }
+
+#[test]
+fn a_refused_capability_says_why_mcptool_cannot_give_it() {
+    let sample = mcptool(&["--protocol", "2026-07-28", "call", "sample", "prompt=hi"]);
+    sample.expect_code(3);
+    assert!(
+        sample
+            .stderr
+            .contains("needs the client capability sampling")
+            && sample.stderr.contains("no language model"),
+        "{}",
+        sample.stderr
+    );
+    let ask = mcptool(&["--protocol", "2026-07-28", "call", "ask", "question=Name?"]);
+    ask.expect_code(3);
+    assert!(ask.stderr.contains("--elicit"), "{}", ask.stderr);
+}
