@@ -14,6 +14,10 @@
 //! ```
 //!
 //! Without `--mcp-url` it starts the in-repo strict server in-process.
+//!
+//! The tools find the server's protocol era by themselves; the service lends them one
+//! [`EraCache`](mcptool::EraCache), so that only the first turn pays the probe. That is all
+//! they share.
 
 use std::net::SocketAddr;
 use std::sync::Arc;
@@ -25,7 +29,7 @@ use axum::http::{StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use axum::routing::post;
 use clap::Parser;
-use mcptool::McpStreamableHttpTool;
+use mcptool::{EraCache, McpStreamableHttpTool};
 use serde_json::{Value, json};
 
 #[derive(Parser, Debug)]
@@ -39,17 +43,21 @@ struct Args {
     mcp_url: Option<String>,
 }
 
-/// What every turn needs: where the MCP server is.
+/// What every turn needs: where the MCP server is, and which era it speaks once known.
 #[derive(Debug)]
 struct Service {
     mcp_url: String,
+    eras: EraCache,
 }
 
 /// The service's routes, for `mcp_url`.
 pub(crate) fn app(mcp_url: String) -> Router {
     Router::new()
         .route("/turn", post(turn))
-        .with_state(Arc::new(Service { mcp_url }))
+        .with_state(Arc::new(Service {
+            mcp_url,
+            eras: EraCache::new(),
+        }))
 }
 
 fn json_response(status: StatusCode, body: &Value) -> Response {
@@ -78,7 +86,10 @@ async fn turn(State(service): State<Arc<Service>>, body: Bytes) -> Response {
     };
     let function = request["function"].as_str().unwrap_or("whoami").to_owned();
     let arguments = request.get("arguments").cloned().unwrap_or(json!({}));
-    let tool = match McpStreamableHttpTool::builder("agent", service.mcp_url.as_str()).build() {
+    let tool = McpStreamableHttpTool::builder("agent", service.mcp_url.as_str())
+        .era_cache(&service.eras)
+        .build();
+    let tool = match tool {
         Ok(tool) => tool,
         Err(e) => {
             return json_response(
@@ -94,6 +105,10 @@ async fn turn(State(service): State<Arc<Service>>, body: Bytes) -> Response {
         );
     }
     let session = tool.session_id().map(|s| s.to_string());
+    let era = tool
+        .client()
+        .and_then(|c| c.protocol_version())
+        .map(|v| v.as_str());
     let offered = tool.openai_tools().len();
     let invoked = tool.invoke(&function, arguments).await;
     // Close before answering, whatever happened: the turn owns the session.
@@ -103,6 +118,7 @@ async fn turn(State(service): State<Arc<Service>>, body: Bytes) -> Response {
             StatusCode::OK,
             &json!({
                 "session": session,
+                "era": era,
                 "functions": offered,
                 "output": output.to_value(),
                 "text": output.text(),

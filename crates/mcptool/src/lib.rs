@@ -34,9 +34,9 @@ mod tool;
 mod transport;
 
 pub use client::{
-    Client, ClientBuilder, CloseOutcome, DEFAULT_MAX_MESSAGE_BYTES, Handler, HandlerFuture,
-    LegacyFallback, Progress, ProtocolEra, ReconnectPolicy, RequestOptions, ServerNotification,
-    StandaloneStream,
+    Client, ClientBuilder, CloseOutcome, DEFAULT_MAX_MESSAGE_BYTES, EraCache, Handler,
+    HandlerFuture, LegacyFallback, Progress, ProtocolEra, ReconnectPolicy, RequestOptions,
+    ServerNotification, StandaloneStream,
 };
 pub use error::{Deadline, Error, ErrorKind, Result};
 pub use tool::{

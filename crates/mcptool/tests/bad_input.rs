@@ -5,7 +5,7 @@ mod support;
 
 use std::time::Duration;
 
-use mcptool::{Client, ErrorKind};
+use mcptool::{Client, ErrorKind, ProtocolEra};
 use mcptool_server::{ResponseMode, ServerConfig};
 use serde_json::{Value, json};
 use support::scripted::{Action, Scripted, Seen, init_result, response, result, sse_head};
@@ -43,6 +43,7 @@ async fn server_answering_calls_with(
 
 async fn connect(server: &Scripted) -> Client {
     Client::builder(server.url())
+        .protocol_era(ProtocolEra::Session)
         .request_timeout(Duration::from_secs(5))
         .connect()
         .await
@@ -174,7 +175,9 @@ async fn a_session_id_outside_visible_ascii_is_refused_at_connect() {
             ))
         })
         .await;
-        let err = Client::connect(server.url())
+        let err = Client::builder(server.url())
+            .protocol_era(ProtocolEra::Session)
+            .connect()
             .await
             .expect_err("bad session id");
         assert!(err.is_protocol(), "{err:?}");
@@ -194,7 +197,9 @@ async fn a_server_choosing_an_unknown_protocol_version_is_refused() {
             ))
         })
         .await;
-        let err = Client::connect(server.url())
+        let err = Client::builder(server.url())
+            .protocol_era(ProtocolEra::Session)
+            .connect()
             .await
             .expect_err("unknown version");
         assert!(err.is_protocol(), "{err:?}");
@@ -214,7 +219,11 @@ async fn a_plain_web_page_is_not_an_mcp_server() {
             ))
         })
         .await;
-        let err = Client::connect(server.url()).await.expect_err("not MCP");
+        let err = Client::builder(server.url())
+            .protocol_era(ProtocolEra::Session)
+            .connect()
+            .await
+            .expect_err("not MCP");
         assert!(err.is_protocol(), "{err:?}");
     })
     .await;
@@ -227,7 +236,9 @@ async fn a_dead_port_is_a_connect_error() {
             let l = std::net::TcpListener::bind("127.0.0.1:0").expect("bind");
             l.local_addr().expect("addr").port()
         };
-        let err = Client::connect(format!("http://127.0.0.1:{port}/mcp"))
+        let err = Client::builder(format!("http://127.0.0.1:{port}/mcp"))
+            .protocol_era(ProtocolEra::Session)
+            .connect()
             .await
             .expect_err("nobody listens");
         assert!(err.is_connect(), "{err:?}");
@@ -241,6 +252,7 @@ async fn an_oversize_message_fails_its_call_in_both_modes_and_loses_nothing_else
         for mode in [ResponseMode::Sse, ResponseMode::Json] {
             let server = start(ServerConfig::default().response_mode(mode)).await;
             let client = Client::builder(server.url())
+                .protocol_era(ProtocolEra::Session)
                 .max_message_bytes(4096)
                 .connect()
                 .await

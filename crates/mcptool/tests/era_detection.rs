@@ -8,7 +8,7 @@ use std::net::{Ipv4Addr, SocketAddr};
 use std::time::Duration;
 
 use mcptool::protocol::ProtocolVersion;
-use mcptool::{Client, CloseOutcome, McpStreamableHttpTool, ProtocolEra};
+use mcptool::{Client, CloseOutcome, EraCache, McpStreamableHttpTool, ProtocolEra};
 use mcptool_server::{Era, ServerConfig};
 use serde_json::json;
 use support::peers::{self, Peer, PyMode};
@@ -253,6 +253,105 @@ async fn the_python_sdk_2_serves_both_eras_on_one_endpoint() {
             }
             process.assert_alive();
         }
+    })
+    .await;
+}
+
+/// Connects an automatic client that borrows `cache`, calls `echo` and closes.
+async fn cached_lifecycle(url: &str, cache: &EraCache) -> (Option<ProtocolVersion>, CloseOutcome) {
+    let client = Client::builder(url)
+        .era_cache(cache)
+        .connect()
+        .await
+        .expect("connect");
+    let echoed = client
+        .call_tool("echo", json!({"message": "hi"}))
+        .await
+        .expect("echo");
+    assert_eq!(echoed.content[0].as_text(), Some("hi"));
+    let version = client.protocol_version();
+    (version, client.close().await.expect("close"))
+}
+
+#[tokio::test]
+async fn a_lent_era_cache_lets_only_the_first_client_probe() {
+    within(Duration::from_secs(30), async {
+        for era in [Era::Stateless, Era::Sessions] {
+            let server = start(ServerConfig::default().era(era)).await;
+            let cache = EraCache::new();
+            for _ in 0..3 {
+                cached_lifecycle(&server.url(), &cache).await;
+            }
+            let snap = wait_stats(&server, "closed", |s| s.open_connections == 0).await;
+            let probes = snap.methods.get("server/discover").copied();
+            match era {
+                // The discover answer is public and fresh for a minute: reused, not re-sent.
+                Era::Stateless => assert_eq!((probes, snap.discover_calls), (Some(1), 1)),
+                _ => {
+                    assert_eq!(probes, Some(1), "one refused probe");
+                    assert_eq!(snap.methods.get("initialize"), Some(&3));
+                    assert_eq!(snap.sessions_opened, 3);
+                }
+            }
+            // A client of its own probes again: the cache is only where it is lent.
+            let own = Client::connect(server.url()).await.expect("connect");
+            own.close().await.expect("close");
+            let snap = wait_stats(&server, "closed", |s| s.open_connections == 0).await;
+            assert_eq!(snap.methods.get("server/discover"), Some(&2), "{era:?}");
+            server.shutdown().await;
+        }
+    })
+    .await;
+}
+
+#[tokio::test]
+async fn a_remembered_era_the_server_no_longer_speaks_is_detected_again() {
+    within(Duration::from_secs(30), async {
+        let cache = EraCache::new();
+        // The session era first, remembered; then a stateless-only server on the same address.
+        let old = start(ServerConfig::default().era(Era::Sessions)).await;
+        let addr: SocketAddr = old.addr();
+        let url = old.url();
+        assert_eq!(
+            cached_lifecycle(&url, &cache).await,
+            (Some(ProtocolVersion::V2025_11_25), CloseOutcome::Deleted)
+        );
+        old.shutdown().await;
+        let new = start(ServerConfig::default().era(Era::Stateless).bind(addr)).await;
+        assert_eq!(
+            cached_lifecycle(&url, &cache).await,
+            (Some(ProtocolVersion::V2026_07_28), CloseOutcome::Stateless)
+        );
+        let snap = wait_stats(&new, "closed", |s| s.open_connections == 0).await;
+        assert_eq!(
+            snap.methods.get("initialize"),
+            Some(&1),
+            "the remembered era, refused"
+        );
+        assert_eq!(snap.discover_calls, 1, "then detection");
+        assert_eq!(snap.sessions_opened, 0);
+        new.shutdown().await;
+
+        // And back: the stateless era remembered with a fresh discover answer lets a client
+        // connect without a request; its first request is refused, and the entry forgotten.
+        let old = start(ServerConfig::default().era(Era::Sessions).bind(addr)).await;
+        let client = Client::builder(&url)
+            .era_cache(&cache)
+            .connect()
+            .await
+            .expect("connect from the cache");
+        let refused = client
+            .call_tool("echo", json!({"message": "hi"}))
+            .await
+            .expect_err("a session-era server refuses a stateless call");
+        assert_eq!(refused.status(), Some(400), "{refused}");
+        client.close().await.expect("close");
+        assert_eq!(
+            cached_lifecycle(&url, &cache).await,
+            (Some(ProtocolVersion::V2025_11_25), CloseOutcome::Deleted),
+            "the next client detected again"
+        );
+        old.shutdown().await;
     })
     .await;
 }

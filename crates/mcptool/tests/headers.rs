@@ -8,7 +8,7 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::Duration;
 
 use http::{HeaderMap, HeaderValue};
-use mcptool::{Client, HeaderProvider, McpStreamableHttpTool};
+use mcptool::{Client, HeaderProvider, McpStreamableHttpTool, ProtocolEra};
 use serde_json::json;
 use support::server::start_default;
 use support::within;
@@ -38,6 +38,7 @@ async fn static_bearer_and_provided_headers_are_on_every_request() {
             }
         });
         let client = Client::builder(server.url())
+            .protocol_era(ProtocolEra::Session)
             .bearer_token("s3cret-token")
             .header("x-team", "agents")
             .header_provider(provider)
@@ -80,6 +81,7 @@ async fn the_tool_sends_its_bearer_token_and_never_prints_it() {
     within(Duration::from_secs(30), async {
         let server = start_default().await;
         let tool = McpStreamableHttpTool::builder("demo", server.url())
+            .protocol_era(ProtocolEra::Session)
             .bearer_token("tool-secret")
             .build()
             .expect("build");
@@ -112,6 +114,7 @@ async fn a_failing_header_provider_fails_the_request_with_a_config_error() {
     within(Duration::from_secs(30), async {
         let server = start_default().await;
         let err = Client::builder(server.url())
+            .protocol_era(ProtocolEra::Session)
             .header_provider(HeaderProvider::new(|| async {
                 Err("token service down".to_owned())
             }))
@@ -145,9 +148,15 @@ async fn every_request_carries_one_host_header_and_a_configured_one_wins() {
             client.list_tools().await.expect("tools/list");
             client.close().await.expect("close");
         };
-        run(Client::builder(&url).connect().await.expect("connect")).await;
+        run(Client::builder(&url)
+            .protocol_era(ProtocolEra::Session)
+            .connect()
+            .await
+            .expect("connect"))
+        .await;
         let first = server.stats().requests().len();
         run(Client::builder(&url)
+            .protocol_era(ProtocolEra::Session)
             .header("host", "mcp.internal:8443")
             .connect()
             .await

@@ -9,7 +9,7 @@ use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use mcptool::protocol::{Content, ResourceContents};
-use mcptool::{Client, CloseOutcome, Progress, RequestOptions};
+use mcptool::{Client, CloseOutcome, Progress, ProtocolEra, RequestOptions};
 use serde_json::{Map, Value, json};
 use support::peers::{self, Peer, PeerProcess};
 use support::within;
@@ -30,7 +30,11 @@ async fn lists_tools_with_their_schemas() {
         let Some(peer) = everything().await else {
             return;
         };
-        let client = Client::connect(peer.url()).await.expect("connect");
+        let client = Client::builder(peer.url())
+            .protocol_era(ProtocolEra::Session)
+            .connect()
+            .await
+            .expect("connect");
         let info = client.server_info().expect("server info");
         assert_eq!(info.server_info.name, "mcp-servers/everything");
         let tools = client.list_tools().await.expect("list tools");
@@ -65,7 +69,11 @@ async fn calls_tools_with_text_image_and_structured_results() {
         let Some(peer) = everything().await else {
             return;
         };
-        let client = Client::connect(peer.url()).await.expect("connect");
+        let client = Client::builder(peer.url())
+            .protocol_era(ProtocolEra::Session)
+            .connect()
+            .await
+            .expect("connect");
 
         let echo = client
             .call_tool("echo", json!({"message": "héllo 🌍"}))
@@ -134,7 +142,11 @@ async fn gets_prompts_and_reads_resources() {
         let Some(peer) = everything().await else {
             return;
         };
-        let client = Client::connect(peer.url()).await.expect("connect");
+        let client = Client::builder(peer.url())
+            .protocol_era(ProtocolEra::Session)
+            .connect()
+            .await
+            .expect("connect");
         let prompts = client.list_prompts().await.expect("list prompts");
         let args_prompt = prompts
             .iter()
@@ -198,7 +210,11 @@ async fn progress_notifications_arrive_in_order_before_the_result() {
         let Some(peer) = everything().await else {
             return;
         };
-        let client = Client::connect(peer.url()).await.expect("connect");
+        let client = Client::builder(peer.url())
+            .protocol_era(ProtocolEra::Session)
+            .connect()
+            .await
+            .expect("connect");
         let seen: Arc<Mutex<Vec<Progress>>> = Arc::default();
         let sink = Arc::clone(&seen);
         let options =
@@ -234,7 +250,11 @@ async fn close_deletes_the_session_and_the_peer_answers_400_for_it_afterwards() 
         let Some(peer) = everything().await else {
             return;
         };
-        let client = Client::connect(peer.url()).await.expect("connect");
+        let client = Client::builder(peer.url())
+            .protocol_era(ProtocolEra::Session)
+            .connect()
+            .await
+            .expect("connect");
         let session = client.session_id().expect("session id").as_str().to_owned();
         // Before close the raw request is served on the live session.
         let live = peers::post_with_session(&peer.url(), &session).await;

@@ -96,7 +96,11 @@ async fn a_stream_closed_by_the_server_mid_call_is_resumed() {
         let Some(peer) = mcp2(PyMode::SseResumable).await else {
             return;
         };
-        let client = mcptool::Client::connect(peer.url()).await.expect("connect");
+        let client = mcptool::Client::builder(peer.url())
+            .protocol_era(mcptool::ProtocolEra::Session)
+            .connect()
+            .await
+            .expect("connect");
         let seen = std::sync::Arc::new(std::sync::Mutex::new(Vec::new()));
         let sink = std::sync::Arc::clone(&seen);
         let options = mcptool::RequestOptions::new()

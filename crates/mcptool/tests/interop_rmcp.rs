@@ -8,7 +8,7 @@ use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use mcptool::protocol::{Content, ResourceContents};
-use mcptool::{Client, CloseOutcome, Progress, RequestOptions};
+use mcptool::{Client, CloseOutcome, Progress, ProtocolEra, RequestOptions};
 use rmcp::model::{
     CallToolRequestParams, CallToolResponse, GetPromptRequestParams, GetPromptResponse,
     ListPromptsResult, ListResourcesResult, ListToolsResult, PaginatedRequestParams,
@@ -225,7 +225,7 @@ fn texts(content: &[Content]) -> Vec<&str> {
 async fn lists_and_calls_tools_with_text_image_and_structured_results() {
     within(LIMIT, async {
         let peer = start_rmcp().await;
-        let client = Client::connect(&peer.url).await.expect("connect");
+        let client = Client::builder(&peer.url).protocol_era(ProtocolEra::Session).connect().await.expect("connect");
         let tools = client.list_tools().await.expect("list tools");
         let names: Vec<&str> = tools.iter().map(|t| t.name.as_str()).collect();
         assert_eq!(names, ["echo", "add", "count", "pixel"]);
@@ -267,7 +267,11 @@ async fn lists_and_calls_tools_with_text_image_and_structured_results() {
 async fn gets_prompts_and_reads_resources() {
     within(LIMIT, async {
         let peer = start_rmcp().await;
-        let client = Client::connect(&peer.url).await.expect("connect");
+        let client = Client::builder(&peer.url)
+            .protocol_era(ProtocolEra::Session)
+            .connect()
+            .await
+            .expect("connect");
         let prompts = client.list_prompts().await.expect("list prompts");
         assert_eq!(prompts.len(), 1);
         assert!(prompts[0].arguments[0].required);
@@ -302,7 +306,11 @@ async fn gets_prompts_and_reads_resources() {
 async fn progress_notifications_arrive_in_order() {
     within(LIMIT, async {
         let peer = start_rmcp().await;
-        let client = Client::connect(&peer.url).await.expect("connect");
+        let client = Client::builder(&peer.url)
+            .protocol_era(ProtocolEra::Session)
+            .connect()
+            .await
+            .expect("connect");
         let seen: Arc<Mutex<Vec<Progress>>> = Arc::default();
         let sink = Arc::clone(&seen);
         let options =
@@ -330,7 +338,11 @@ async fn progress_notifications_arrive_in_order() {
 async fn close_deletes_the_session_and_the_peer_answers_404_after() {
     within(LIMIT, async {
         let peer = start_rmcp().await;
-        let client = Client::connect(&peer.url).await.expect("connect");
+        let client = Client::builder(&peer.url)
+            .protocol_era(ProtocolEra::Session)
+            .connect()
+            .await
+            .expect("connect");
         let session = client.session_id().expect("session id").as_str().to_owned();
         let live = peers::post_with_session(&peer.url, &session).await;
         assert_eq!(live.status().as_u16(), 200);

@@ -6,7 +6,7 @@ mod support;
 
 use std::time::Duration;
 
-use mcptool::{Client, CloseOutcome, LegacyFallback};
+use mcptool::{Client, CloseOutcome, LegacyFallback, ProtocolEra};
 use serde_json::json;
 use support::peers::{self, Peer};
 use support::within;
@@ -18,7 +18,9 @@ async fn a_legacy_server_is_reached_through_the_fallback_and_closed_cleanly() {
             return;
         };
         let fds_before = support::open_fds();
-        let client = Client::connect(peer.url())
+        let client = Client::builder(peer.url())
+            .protocol_era(ProtocolEra::Session)
+            .connect()
             .await
             .expect("connect via fallback");
         assert!(client.is_legacy_transport());
@@ -54,6 +56,7 @@ async fn with_the_fallback_off_a_legacy_server_is_a_clear_error() {
             return;
         };
         let err = Client::builder(peer.url())
+            .protocol_era(ProtocolEra::Session)
             .legacy_fallback(LegacyFallback::Never)
             .connect()
             .await

@@ -8,7 +8,7 @@ use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 use http::{HeaderMap, HeaderValue};
-use mcptool::{Client, Deadline, HeaderProvider, ReconnectPolicy, RequestOptions};
+use mcptool::{Client, Deadline, HeaderProvider, ProtocolEra, ReconnectPolicy, RequestOptions};
 use mcptool_server::{DeadSessionStatus, Faults, ServerConfig};
 use serde_json::json;
 use support::scripted::{Action, Scripted, init_result, response};
@@ -45,6 +45,7 @@ async fn a_cut_stream_is_resumed_and_every_event_delivered_exactly_once() {
         let server = start(faulty()).await;
         let (provider, on) = fault_switch("cut-after=3");
         let client = Client::builder(server.url())
+            .protocol_era(ProtocolEra::Session)
             .header_provider(provider)
             .connect()
             .await
@@ -88,6 +89,7 @@ async fn resumption_attempts_are_bounded_when_the_server_cannot_resume() {
         let server = start(faulty()).await;
         let (provider, on) = fault_switch("cut-after=1");
         let client = Client::builder(server.url())
+            .protocol_era(ProtocolEra::Session)
             .header_provider(provider)
             .resume_attempts(3)
             .standalone_stream(false)
@@ -121,6 +123,7 @@ async fn expired_session_is_recovered_once(dead: DeadSessionStatus) {
     });
     let server = start(config).await;
     let client = Client::builder(server.url())
+        .protocol_era(ProtocolEra::Session)
         .reconnect_policy(ReconnectPolicy::Reinitialize)
         .connect()
         .await
@@ -172,7 +175,11 @@ async fn the_400_no_valid_session_variant_is_recovered_the_same_way() {
 async fn strict_isolation_reports_session_expired_and_opens_no_new_session() {
     within(Duration::from_secs(30), async {
         let server = start(ServerConfig::default()).await;
-        let client = Client::connect(server.url()).await.expect("connect");
+        let client = Client::builder(server.url())
+            .protocol_era(ProtocolEra::Session)
+            .connect()
+            .await
+            .expect("connect");
         server.expire_all_sessions();
         let err = client
             .call_tool("echo", json!({"message": "x"}))
@@ -208,6 +215,7 @@ async fn a_400_without_session_wording_is_not_taken_for_an_expired_session() {
         })
         .await;
         let client = Client::builder(server.url())
+            .protocol_era(ProtocolEra::Session)
             .reconnect_policy(ReconnectPolicy::Reinitialize)
             .connect()
             .await
@@ -227,6 +235,7 @@ async fn a_server_restart_fails_in_flight_calls_fast_and_the_next_call_recovers(
         let server = start(ServerConfig::default()).await;
         let addr = server.addr();
         let client = Client::builder(server.url())
+            .protocol_era(ProtocolEra::Session)
             .reconnect_policy(ReconnectPolicy::Reinitialize)
             .request_timeout(Duration::from_secs(20))
             .connect()
@@ -268,6 +277,7 @@ async fn five_hundreds_are_retried_for_safe_requests_only() {
         let server = start(faulty()).await;
         let (provider, on) = fault_switch("status=500");
         let client = Client::builder(server.url())
+            .protocol_era(ProtocolEra::Session)
             .header_provider(provider)
             .connect()
             .await
@@ -305,6 +315,7 @@ async fn an_idle_stream_fails_with_the_sse_idle_deadline() {
     within(Duration::from_secs(30), async {
         let server = start(ServerConfig::default().retry_ms(10)).await;
         let client = Client::builder(server.url())
+            .protocol_era(ProtocolEra::Session)
             .sse_idle_timeout(Duration::from_millis(200))
             .resume_attempts(1)
             .standalone_stream(false)
@@ -343,6 +354,7 @@ async fn a_delete_that_never_answers_is_bounded_by_the_close_timeout() {
             )
             .await;
         let client = Client::builder(server.url())
+            .protocol_era(ProtocolEra::Session)
             .close_timeout(Duration::from_millis(300))
             .connect()
             .await
@@ -378,6 +390,7 @@ async fn a_connect_that_never_completes_fails_with_the_connect_deadline() {
             }
         }
         let err = Client::builder(format!("http://{addr}/mcp"))
+            .protocol_era(ProtocolEra::Session)
             .connect_timeout(Duration::from_millis(300))
             .initialize_timeout(Duration::from_secs(10))
             .connect()
@@ -394,6 +407,7 @@ async fn the_standalone_stream_is_reopened_after_the_server_ends_it() {
     within(Duration::from_secs(30), async {
         let server = start(ServerConfig::default().retry_ms(20)).await;
         let client = Client::builder(server.url())
+            .protocol_era(ProtocolEra::Session)
             .standalone_stream(true)
             .connect()
             .await

@@ -7,7 +7,7 @@ mod support;
 use std::time::Duration;
 
 use mcptool::protocol::RpcError;
-use mcptool::{Client, ClientBuilder, Handler};
+use mcptool::{Client, ClientBuilder, Handler, ProtocolEra};
 use mcptool_server::{ResponseMode, ServerConfig};
 use serde_json::{Value, json};
 use support::server::{start, wait_stats};
@@ -33,10 +33,11 @@ async fn handlers_answer_server_requests_in_both_response_modes() {
     within(Duration::from_secs(30), async {
         for mode in [ResponseMode::Sse, ResponseMode::Json] {
             let server = start(ServerConfig::default().response_mode(mode)).await;
-            let client = with_handlers(Client::builder(server.url()))
-                .connect()
-                .await
-                .expect("connect");
+            let client =
+                with_handlers(Client::builder(server.url()).protocol_era(ProtocolEra::Session))
+                    .connect()
+                    .await
+                    .expect("connect");
             if mode == ResponseMode::Json {
                 wait_stats(&server, "the GET stream", |s| s.live_get_streams == 1).await;
             }
@@ -69,7 +70,11 @@ async fn handlers_answer_server_requests_in_both_response_modes() {
 async fn without_a_handler_the_server_gets_method_not_found() {
     within(Duration::from_secs(30), async {
         let server = start(ServerConfig::default()).await;
-        let client = Client::connect(server.url()).await.expect("connect");
+        let client = Client::builder(server.url())
+            .protocol_era(ProtocolEra::Session)
+            .connect()
+            .await
+            .expect("connect");
         let asked = client
             .call_tool("ask", json!({"question": "?"}))
             .await
@@ -88,6 +93,7 @@ async fn a_handler_error_reaches_the_server_as_that_error() {
     within(Duration::from_secs(30), async {
         let server = start(ServerConfig::default()).await;
         let client = Client::builder(server.url())
+            .protocol_era(ProtocolEra::Session)
             .on_sampling(Handler::new(|_| async {
                 Err(RpcError {
                     code: -1,
@@ -119,7 +125,11 @@ async fn a_handler_error_reaches_the_server_as_that_error() {
 async fn list_changed_and_log_messages_reach_subscribers() {
     within(Duration::from_secs(30), async {
         let server = start(ServerConfig::default()).await;
-        let client = Client::connect(server.url()).await.expect("connect");
+        let client = Client::builder(server.url())
+            .protocol_era(ProtocolEra::Session)
+            .connect()
+            .await
+            .expect("connect");
         let mut notes = client.notifications();
         wait_stats(&server, "the GET stream", |s| s.live_get_streams == 1).await;
         let before = client.list_tools().await.expect("tools").len();
@@ -159,7 +169,11 @@ async fn list_changed_and_log_messages_reach_subscribers() {
 async fn the_rest_of_the_api_works_against_the_strict_server() {
     within(Duration::from_secs(30), async {
         let server = start(ServerConfig::default()).await;
-        let client = Client::connect(server.url()).await.expect("connect");
+        let client = Client::builder(server.url())
+            .protocol_era(ProtocolEra::Session)
+            .connect()
+            .await
+            .expect("connect");
         let info = client.server_info().expect("initialized");
         assert_eq!(info.server_info.name, "mcptool-server");
         let templates = client.list_resource_templates().await.expect("templates");
@@ -224,7 +238,11 @@ async fn a_server_ping_on_a_call_stream_is_answered_with_an_empty_result() {
             _ => Action::Respond(response(202, &[], "")),
         })
         .await;
-        let client = Client::connect(server.url()).await.expect("connect");
+        let client = Client::builder(server.url())
+            .protocol_era(ProtocolEra::Session)
+            .connect()
+            .await
+            .expect("connect");
         let answer = client.call_tool("x", json!({})).await.expect("call");
         assert_eq!(answer.content[0].as_text(), Some("pong seen"));
         let answered = support::eventually(Duration::from_secs(5), || {

@@ -6,7 +6,7 @@ mod support;
 use std::collections::HashSet;
 use std::time::Duration;
 
-use mcptool::{Client, CloseOutcome, StandaloneStream};
+use mcptool::{Client, CloseOutcome, ProtocolEra, StandaloneStream};
 use serde_json::json;
 use support::server::{start_default, wait_stats};
 use support::within;
@@ -18,6 +18,7 @@ const MODES: [StandaloneStream; 2] = [StandaloneStream::Always, StandaloneStream
 
 async fn connect(url: &str, mode: StandaloneStream) -> Client {
     Client::builder(url)
+        .protocol_era(ProtocolEra::Session)
         .standalone_stream(mode)
         .connect()
         .await
@@ -88,7 +89,9 @@ async fn a_thousand_lifecycles(mode: StandaloneStream) {
     {
         let server = start_default().await;
         // Warm up once so lazily created process-wide state (TLS config, runtime) is counted.
-        Client::connect(server.url())
+        Client::builder(server.url())
+            .protocol_era(ProtocolEra::Session)
+            .connect()
             .await
             .expect("connect")
             .close()
@@ -214,6 +217,7 @@ async fn a_lent_http_client_survives_close_and_is_never_closed_by_us() {
             .build()
             .expect("lent client");
         let client = Client::builder(server.url())
+            .protocol_era(ProtocolEra::Session)
             .http_client(lent.clone())
             .connect()
             .await
@@ -232,6 +236,7 @@ async fn a_lent_http_client_survives_close_and_is_never_closed_by_us() {
         assert!(server.stats().snapshot().open_connections >= 1);
         // And a second client can borrow it again, getting a fresh session.
         let again = Client::builder(server.url())
+            .protocol_era(ProtocolEra::Session)
             .http_client(lent)
             .connect()
             .await
@@ -247,7 +252,11 @@ async fn a_lent_http_client_survives_close_and_is_never_closed_by_us() {
 async fn close_is_idempotent_and_later_calls_fail_as_closed() {
     within(Duration::from_secs(30), async {
         let server = start_default().await;
-        let client = Client::connect(server.url()).await.expect("connect");
+        let client = Client::builder(server.url())
+            .protocol_era(ProtocolEra::Session)
+            .connect()
+            .await
+            .expect("connect");
         let (a, b) = tokio::join!(client.close(), client.close());
         let mut outcomes = [a.expect("close"), b.expect("close")];
         outcomes.sort_by_key(|o| *o == CloseOutcome::AlreadyClosed);
@@ -273,6 +282,7 @@ async fn dropping_without_close_releases_connections_but_sends_no_delete() {
     within(Duration::from_secs(30), async {
         let server = start_default().await;
         let client = Client::builder(server.url())
+            .protocol_era(ProtocolEra::Session)
             .standalone_stream(true)
             .connect()
             .await
@@ -302,6 +312,7 @@ async fn terminate_on_close_off_sends_no_delete_yet_closes_streams_and_sockets()
     within(Duration::from_secs(30), async {
         let server = start_default().await;
         let first = Client::builder(server.url())
+            .protocol_era(ProtocolEra::Session)
             .terminate_on_close(false)
             .standalone_stream(true)
             .connect()
@@ -320,6 +331,7 @@ async fn terminate_on_close_off_sends_no_delete_yet_closes_streams_and_sockets()
         })
         .await;
         let second = Client::builder(server.url())
+            .protocol_era(ProtocolEra::Session)
             .terminate_on_close(false)
             .standalone_stream(true)
             .connect()

@@ -7,7 +7,7 @@ mod support;
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
-use mcptool::{Client, StandaloneStream};
+use mcptool::{Client, ProtocolEra, StandaloneStream};
 use serde_json::json;
 use support::scripted::{Action, Scripted, init_result, response, result, sse_head};
 use support::server::{start_default, wait_stats};
@@ -17,7 +17,11 @@ use support::within;
 async fn a_client_that_only_calls_tools_opens_no_stream() {
     within(Duration::from_secs(30), async {
         let server = start_default().await;
-        let client = Client::connect(server.url()).await.expect("connect");
+        let client = Client::builder(server.url())
+            .protocol_era(ProtocolEra::Session)
+            .connect()
+            .await
+            .expect("connect");
         for n in 0..20 {
             client
                 .call_tool("echo", json!({"message": format!("{n}")}))
@@ -37,7 +41,11 @@ async fn a_client_that_only_calls_tools_opens_no_stream() {
 async fn subscribing_after_connect_opens_one_stream_that_delivers_notifications() {
     within(Duration::from_secs(30), async {
         let server = start_default().await;
-        let client = Client::connect(server.url()).await.expect("connect");
+        let client = Client::builder(server.url())
+            .protocol_era(ProtocolEra::Session)
+            .connect()
+            .await
+            .expect("connect");
         client.ping().await.expect("ping");
         assert_eq!(server.stats().snapshot().get_streams_opened, 0);
         let mut notes = client.notifications();
@@ -68,10 +76,13 @@ async fn subscribing_after_connect_opens_one_stream_that_delivers_notifications(
 async fn subscribing_before_initialize_opens_the_stream_with_the_session() {
     within(Duration::from_secs(30), async {
         let server = start_default().await;
-        let client = Client::builder(server.url()).build().expect("build");
+        let client = Client::builder(server.url())
+            .protocol_era(ProtocolEra::Session)
+            .build()
+            .expect("build");
         let _notes = client.notifications();
         assert_eq!(server.stats().snapshot().get_streams_opened, 0);
-        client.initialize().await.expect("initialize");
+        client.open().await.expect("open");
         wait_stats(&server, "the GET stream", |s| s.live_get_streams == 1).await;
         client.close().await.expect("close");
         server.shutdown().await;
@@ -84,6 +95,7 @@ async fn always_and_never_do_what_they_say() {
     within(Duration::from_secs(30), async {
         let server = start_default().await;
         let always = Client::builder(server.url())
+            .protocol_era(ProtocolEra::Session)
             .standalone_stream(StandaloneStream::Always)
             .connect()
             .await
@@ -92,6 +104,7 @@ async fn always_and_never_do_what_they_say() {
         always.close().await.expect("close");
 
         let never = Client::builder(server.url())
+            .protocol_era(ProtocolEra::Session)
             .standalone_stream(StandaloneStream::Never)
             .connect()
             .await
@@ -137,7 +150,11 @@ async fn a_request_answered_with_202_opens_the_stream_and_gets_its_answer_there(
             _ => Action::Respond(response(202, &[], "")),
         })
         .await;
-        let client = Client::connect(server.url()).await.expect("connect");
+        let client = Client::builder(server.url())
+            .protocol_era(ProtocolEra::Session)
+            .connect()
+            .await
+            .expect("connect");
         assert_eq!(server.count("GET"), 0, "no stream before it was needed");
         tokio::time::timeout(Duration::from_secs(5), client.ping())
             .await

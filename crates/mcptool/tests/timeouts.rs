@@ -9,7 +9,7 @@ use std::time::Duration;
 use std::sync::atomic::{AtomicBool, Ordering};
 
 use http::{HeaderMap, HeaderValue};
-use mcptool::{Client, Deadline, HeaderProvider, RequestOptions};
+use mcptool::{Client, Deadline, HeaderProvider, ProtocolEra, RequestOptions};
 use mcptool_server::{Faults, ServerConfig};
 use serde_json::json;
 use support::server::{start, start_default, wait_stats};
@@ -20,7 +20,11 @@ use tokio_util::sync::CancellationToken;
 async fn answered_calls_send_no_cancellation() {
     within(Duration::from_secs(30), async {
         let server = start_default().await;
-        let client = Client::connect(server.url()).await.expect("connect");
+        let client = Client::builder(server.url())
+            .protocol_era(ProtocolEra::Session)
+            .connect()
+            .await
+            .expect("connect");
         for n in 0..3 {
             let result = client
                 .call_tool("echo", json!({"message": n.to_string()}))
@@ -44,7 +48,11 @@ async fn answered_calls_send_no_cancellation() {
 async fn a_timeout_sends_cancelled_and_the_client_stays_usable() {
     within(Duration::from_secs(30), async {
         let server = start_default().await;
-        let client = Client::connect(server.url()).await.expect("connect");
+        let client = Client::builder(server.url())
+            .protocol_era(ProtocolEra::Session)
+            .connect()
+            .await
+            .expect("connect");
         let err = client
             .call_tool_with(
                 "sleep",
@@ -77,7 +85,11 @@ async fn a_timeout_sends_cancelled_and_the_client_stays_usable() {
 async fn progress_arrives_in_order_on_the_callers_callback() {
     within(Duration::from_secs(30), async {
         let server = start_default().await;
-        let client = Client::connect(server.url()).await.expect("connect");
+        let client = Client::builder(server.url())
+            .protocol_era(ProtocolEra::Session)
+            .connect()
+            .await
+            .expect("connect");
         let seen = Arc::new(Mutex::new(Vec::new()));
         let sink = Arc::clone(&seen);
         let result = client
@@ -104,7 +116,11 @@ async fn progress_arrives_in_order_on_the_callers_callback() {
 async fn progress_extends_the_deadline_but_not_past_the_hard_maximum() {
     within(Duration::from_secs(30), async {
         let server = start_default().await;
-        let client = Client::connect(server.url()).await.expect("connect");
+        let client = Client::builder(server.url())
+            .protocol_era(ProtocolEra::Session)
+            .connect()
+            .await
+            .expect("connect");
         // 10 steps 100 ms apart: 1 s in all, but never 600 ms without progress (a margin for
         // a loaded machine).
         let extended = RequestOptions::new()
@@ -142,7 +158,11 @@ async fn progress_extends_the_deadline_but_not_past_the_hard_maximum() {
 async fn an_explicit_cancel_stops_the_tool_on_the_server() {
     within(Duration::from_secs(30), async {
         let server = start_default().await;
-        let client = Client::connect(server.url()).await.expect("connect");
+        let client = Client::builder(server.url())
+            .protocol_era(ProtocolEra::Session)
+            .connect()
+            .await
+            .expect("connect");
         let token = CancellationToken::new();
         let trigger = token.clone();
         tokio::spawn(async move {
@@ -169,7 +189,11 @@ async fn an_explicit_cancel_stops_the_tool_on_the_server() {
 async fn dropping_a_call_future_tells_the_server_to_stop() {
     within(Duration::from_secs(30), async {
         let server = start_default().await;
-        let client = Client::connect(server.url()).await.expect("connect");
+        let client = Client::builder(server.url())
+            .protocol_era(ProtocolEra::Session)
+            .connect()
+            .await
+            .expect("connect");
         let abandoned = tokio::time::timeout(
             Duration::from_millis(100),
             client.call_tool("sleep", json!({"ms": 5000})),
@@ -225,6 +249,7 @@ async fn close_fails_a_request_still_waiting_for_its_response_headers() {
             }
         });
         let client = Client::builder(server.url())
+            .protocol_era(ProtocolEra::Session)
             .header_provider(provider)
             .terminate_on_close(false)
             .connect()
@@ -246,7 +271,11 @@ async fn close_fails_a_request_still_waiting_for_its_response_headers() {
 async fn close_fails_requests_in_flight_promptly() {
     within(Duration::from_secs(30), async {
         let server = start_default().await;
-        let client = Client::connect(server.url()).await.expect("connect");
+        let client = Client::builder(server.url())
+            .protocol_era(ProtocolEra::Session)
+            .connect()
+            .await
+            .expect("connect");
         let caller = client.clone();
         let call =
             tokio::spawn(async move { caller.call_tool("sleep", json!({"ms": 10000})).await });

@@ -5,7 +5,7 @@ mod support;
 
 use std::time::Duration;
 
-use mcptool::{FunctionKind, McpStreamableHttpTool};
+use mcptool::{FunctionKind, McpStreamableHttpTool, ProtocolEra};
 use serde_json::json;
 use support::server::start_default;
 use support::within;
@@ -47,6 +47,7 @@ async fn every_demo_tool_becomes_a_function_with_an_object_schema() {
     within(Duration::from_secs(30), async {
         let server = start_default().await;
         let tool = McpStreamableHttpTool::builder("demo", server.url())
+            .protocol_era(ProtocolEra::Session)
             .load_prompts(false)
             .build()
             .expect("build");
@@ -95,6 +96,7 @@ async fn prompts_become_functions_with_string_arguments() {
     within(Duration::from_secs(30), async {
         let server = start_default().await;
         let tool = McpStreamableHttpTool::builder("demo", server.url())
+            .protocol_era(ProtocolEra::Session)
             .load_tools(false)
             .build()
             .expect("build");
@@ -135,6 +137,7 @@ async fn allowed_tools_filters_and_an_empty_list_allows_none() {
     within(Duration::from_secs(30), async {
         let server = start_default().await;
         let only = McpStreamableHttpTool::builder("demo", server.url())
+            .protocol_era(ProtocolEra::Session)
             .allowed_tools(["echo", "add", "no_such_tool"])
             .load_prompts(false)
             .build()
@@ -151,6 +154,7 @@ async fn allowed_tools_filters_and_an_empty_list_allows_none() {
         only.close().await.expect("close");
 
         let none = McpStreamableHttpTool::builder("demo", server.url())
+            .protocol_era(ProtocolEra::Session)
             .allowed_tools(Vec::<String>::new())
             .load_prompts(false)
             .build()
@@ -174,6 +178,7 @@ async fn prefix_is_normalised_into_every_name_and_calls_use_the_server_name() {
     within(Duration::from_secs(30), async {
         let server = start_default().await;
         let tool = McpStreamableHttpTool::builder("demo", server.url())
+            .protocol_era(ProtocolEra::Session)
             .tool_name_prefix("demo server.")
             .build()
             .expect("build");

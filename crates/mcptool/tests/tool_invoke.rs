@@ -10,6 +10,7 @@ use std::time::{Duration, Instant};
 use mcptool::protocol::{Content, ResourceContents};
 use mcptool::{
     ApprovalDecision, ApprovalMode, Approver, ErrorKind, McpStreamableHttpTool, OutputKind,
+    ProtocolEra,
 };
 use mcptool_server::RunningServer;
 use serde_json::json;
@@ -21,7 +22,9 @@ async fn connected(
     mode: ApprovalMode,
     approver: Option<Approver>,
 ) -> McpStreamableHttpTool {
-    let mut builder = McpStreamableHttpTool::builder("demo", server.url()).approval_mode(mode);
+    let mut builder = McpStreamableHttpTool::builder("demo", server.url())
+        .protocol_era(ProtocolEra::Session)
+        .approval_mode(mode);
     if let Some(a) = approver {
         builder = builder.approver(a);
     }
@@ -273,6 +276,7 @@ async fn execution_timeout_bounds_an_invoke() {
     within(Duration::from_secs(30), async {
         let server = start_default().await;
         let tool = McpStreamableHttpTool::builder("demo", server.url())
+            .protocol_era(ProtocolEra::Session)
             .execution_timeout(Duration::from_millis(300))
             .build()
             .expect("build");

@@ -8,13 +8,14 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::Duration;
 
-use mcptool::{CloseOutcome, HeaderProvider, McpStreamableHttpTool};
+use mcptool::{CloseOutcome, HeaderProvider, McpStreamableHttpTool, ProtocolEra};
 use serde_json::json;
 use support::server::{start_default, wait_stats};
 use support::within;
 
 fn tool(url: &str) -> McpStreamableHttpTool {
     McpStreamableHttpTool::builder("demo", url)
+        .protocol_era(ProtocolEra::Session)
         .build()
         .expect("build")
 }
@@ -81,6 +82,7 @@ async fn without_terminate_on_close_no_delete_is_sent_yet_nothing_stays_open() {
         let server = start_default().await;
         let build = || {
             McpStreamableHttpTool::builder("demo", server.url())
+                .protocol_era(ProtocolEra::Session)
                 .terminate_on_close(false)
                 .build()
                 .expect("build")
@@ -196,6 +198,7 @@ async fn header_provider_runs_for_every_request_and_static_headers_go_too() {
             }
         });
         let tool = McpStreamableHttpTool::builder("demo", server.url())
+            .protocol_era(ProtocolEra::Session)
             .header("x-static", "s")
             .header_provider(provider)
             .build()
@@ -285,6 +288,7 @@ async fn a_lent_http_client_is_used_and_left_to_its_owner() {
             .build()
             .expect("client");
         let tool = McpStreamableHttpTool::builder("demo", server.url())
+            .protocol_era(ProtocolEra::Session)
             .http_client(lent.clone())
             .build()
             .expect("build");

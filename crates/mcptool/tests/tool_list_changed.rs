@@ -5,7 +5,7 @@ mod support;
 
 use std::time::Duration;
 
-use mcptool::{ErrorKind, McpStreamableHttpTool};
+use mcptool::{ErrorKind, McpStreamableHttpTool, ProtocolEra};
 use serde_json::json;
 use support::server::start_default;
 use support::within;
@@ -23,6 +23,7 @@ async fn list_changed_adds_and_removes_functions() {
     within(Duration::from_secs(30), async {
         let server = start_default().await;
         let tool = McpStreamableHttpTool::builder("demo", server.url())
+            .protocol_era(ProtocolEra::Session)
             .build()
             .expect("build");
         tool.connect().await.expect("connect");
@@ -68,6 +69,7 @@ async fn invokes_racing_refreshes_neither_deadlock_nor_fail() {
     within(Duration::from_secs(60), async {
         let server = start_default().await;
         let tool = McpStreamableHttpTool::builder("demo", server.url())
+            .protocol_era(ProtocolEra::Session)
             .build()
             .expect("build");
         tool.connect().await.expect("connect");
@@ -103,6 +105,7 @@ async fn a_tool_opens_the_standalone_stream_only_for_lists_the_server_says_chang
         let server = start_default().await;
         // The strict server announces tools.listChanged, not prompts.listChanged.
         let prompts_only = McpStreamableHttpTool::builder("prompts", server.url())
+            .protocol_era(ProtocolEra::Session)
             .load_tools(false)
             .load_prompts(true)
             .build()
@@ -115,6 +118,7 @@ async fn a_tool_opens_the_standalone_stream_only_for_lists_the_server_says_chang
         assert_eq!(s.get_streams_opened, 0, "nothing to follow, yet a stream");
 
         let tools = McpStreamableHttpTool::builder("tools", server.url())
+            .protocol_era(ProtocolEra::Session)
             .build()
             .expect("build");
         tools.connect().await.expect("connect");

@@ -5,7 +5,7 @@ mod support;
 
 use std::time::Duration;
 
-use mcptool::{McpStreamableHttpTool, ReconnectPolicy};
+use mcptool::{McpStreamableHttpTool, ProtocolEra, ReconnectPolicy};
 use mcptool_server::{DeadSessionStatus, Faults, RunningServer, ServerConfig};
 use serde_json::json;
 use support::server::start;
@@ -22,6 +22,7 @@ async fn server_with(status: DeadSessionStatus) -> RunningServer {
 async fn fifty_callers_share_one_reinitialisation(status: DeadSessionStatus) {
     let server = server_with(status).await;
     let tool = McpStreamableHttpTool::builder("demo", server.url())
+        .protocol_era(ProtocolEra::Session)
         .reconnect_policy(ReconnectPolicy::Reinitialize)
         .build()
         .expect("build");
@@ -78,6 +79,7 @@ async fn strict_mode_reports_the_expiry_and_opens_no_new_session() {
     within(Duration::from_secs(30), async {
         let server = server_with(DeadSessionStatus::NotFound).await;
         let tool = McpStreamableHttpTool::builder("demo", server.url())
+            .protocol_era(ProtocolEra::Session)
             .reconnect_policy(ReconnectPolicy::Fail)
             .build()
             .expect("build");

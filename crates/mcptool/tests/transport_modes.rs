@@ -6,7 +6,7 @@ mod support;
 use std::time::Duration;
 
 use mcptool::protocol::ProtocolVersion;
-use mcptool::{Client, CloseOutcome};
+use mcptool::{Client, CloseOutcome, ProtocolEra};
 use mcptool_server::{ResponseMode, ServerConfig};
 use serde_json::json;
 use support::scripted::{Action, Scripted, init_result, response};
@@ -15,7 +15,11 @@ use support::within;
 
 async fn exercise(config: ServerConfig) -> mcptool_server::StatsSnapshot {
     let server = start(config).await;
-    let client = Client::connect(server.url()).await.expect("connect");
+    let client = Client::builder(server.url())
+        .protocol_era(ProtocolEra::Session)
+        .connect()
+        .await
+        .expect("connect");
     let tools = client.list_tools().await.expect("tools");
     assert!(tools.iter().any(|t| t.name == "whoami"), "{tools:?}");
     let sum = client
@@ -55,6 +59,7 @@ async fn every_request_after_initialize_carries_session_and_protocol_version() {
     within(Duration::from_secs(30), async {
         let server = start_default().await;
         let client = Client::builder(server.url())
+            .protocol_era(ProtocolEra::Session)
             .standalone_stream(true)
             .connect()
             .await
@@ -94,6 +99,7 @@ async fn an_older_offered_version_is_negotiated_and_sent() {
         let server = start_default().await;
         for version in [ProtocolVersion::V2025_03_26, ProtocolVersion::V2025_06_18] {
             let client = Client::builder(server.url())
+                .protocol_era(ProtocolEra::Session)
                 .protocol_version(version)
                 .connect()
                 .await
@@ -113,7 +119,11 @@ async fn an_older_offered_version_is_negotiated_and_sent() {
 async fn get_answered_405_means_no_stream_and_no_retry() {
     within(Duration::from_secs(30), async {
         let server = start(ServerConfig::default().get_stream(false)).await;
-        let client = Client::connect(server.url()).await.expect("connect");
+        let client = Client::builder(server.url())
+            .protocol_era(ProtocolEra::Session)
+            .connect()
+            .await
+            .expect("connect");
         // A subscriber asks for the stream; the server refuses it.
         let _notes = client.notifications();
         wait_stats(&server, "the refused GET", |s| {
@@ -136,7 +146,11 @@ async fn get_answered_405_means_no_stream_and_no_retry() {
 async fn delete_answered_405_is_reported_as_not_allowed() {
     within(Duration::from_secs(30), async {
         let server = start(ServerConfig::default().allow_delete(false)).await;
-        let client = Client::connect(server.url()).await.expect("connect");
+        let client = Client::builder(server.url())
+            .protocol_era(ProtocolEra::Session)
+            .connect()
+            .await
+            .expect("connect");
         assert_eq!(
             client.close().await.expect("close"),
             CloseOutcome::DeleteNotAllowed
@@ -170,6 +184,7 @@ async fn a_409_on_the_standalone_stream_is_met_once_and_never_retried() {
         })
         .await;
         let client = Client::builder(server.url())
+            .protocol_era(ProtocolEra::Session)
             .standalone_stream(true)
             .connect()
             .await
@@ -195,7 +210,11 @@ async fn a_session_with_sequential_calls_keeps_to_about_one_connection() {
             let server = start(ServerConfig::default().response_mode(mode)).await;
             let sessions = 50;
             for _ in 0..sessions {
-                let client = Client::connect(server.url()).await.expect("connect");
+                let client = Client::builder(server.url())
+                    .protocol_era(ProtocolEra::Session)
+                    .connect()
+                    .await
+                    .expect("connect");
                 for _ in 0..3 {
                     client
                         .call_tool("echo", json!({"message": "x"}))

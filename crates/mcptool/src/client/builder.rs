@@ -6,10 +6,9 @@ use std::time::Duration;
 use http::header::{AUTHORIZATION, HeaderMap, HeaderName, HeaderValue};
 use serde_json::{Value, json};
 
+use super::era::{EraCache, ProtocolEra};
 use super::handlers::{Handler, Handlers};
-use super::shared::{
-    LegacyFallback, ProtocolEra, ReconnectPolicy, Settings, Shared, StandaloneStream,
-};
+use super::shared::{LegacyFallback, ReconnectPolicy, Settings, Shared, StandaloneStream};
 use super::{Client, ClientInner};
 use crate::error::Error;
 use crate::protocol::ProtocolVersion;
@@ -22,7 +21,11 @@ pub const DEFAULT_MAX_MESSAGE_BYTES: usize = 16 * 1024 * 1024;
 
 /// Configures and connects a [`Client`]. Setters never fail; [`ClientBuilder::build`] and
 /// [`ClientBuilder::connect`] report the first problem.
+///
+/// A builder can be cloned: each clone builds clients of its own (a tool keeps one to open a
+/// fresh client, with a fresh pool, at every `connect()`).
 #[must_use]
+#[derive(Clone)]
 pub struct ClientBuilder {
     url: String,
     headers: Vec<(String, String)>,
@@ -67,7 +70,8 @@ impl ClientBuilder {
                 reconnect: ReconnectPolicy::Fail,
                 resume_attempts: 5,
                 legacy_fallback: LegacyFallback::Auto,
-                era: ProtocolEra::Session,
+                era: ProtocolEra::Auto,
+                era_cache: None,
                 default_retry: Duration::from_millis(500),
             },
             connect_timeout: Duration::from_secs(10),
@@ -195,11 +199,20 @@ impl ClientBuilder {
         self
     }
 
-    /// The protocol era to speak. Default: the session era. With
-    /// [`ProtocolEra::Stateless`], `connect()` calls `server/discover` instead of `initialize`
-    /// and fails unless the server serves 2026-07-28.
+    /// The protocol era to speak. Default: [`ProtocolEra::Auto`], which finds the server's
+    /// era at `connect()`. With [`ProtocolEra::Stateless`], `connect()` calls
+    /// `server/discover` instead of `initialize` and fails unless the server serves
+    /// 2026-07-28; with [`ProtocolEra::Session`] it calls `initialize` at once.
     pub fn protocol_era(mut self, era: ProtocolEra) -> ClientBuilder {
         self.settings.era = era;
+        self
+    }
+
+    /// Shares what automatic detection finds with the other clients this cache is lent to,
+    /// so that only the first client of a server pays the probe (see [`EraCache`]). Only
+    /// [`ProtocolEra::Auto`] clients use it.
+    pub fn era_cache(mut self, cache: &EraCache) -> ClientBuilder {
+        self.settings.era_cache = Some(cache.clone());
         self
     }
 
@@ -234,9 +247,23 @@ impl ClientBuilder {
         self
     }
 
-    /// Checks the settings and builds an unconnected client (with its own HTTP pool unless
-    /// one was lent).
-    pub fn build(self) -> Result<Client, Error> {
+    /// The server URL.
+    pub(crate) fn url(&self) -> &str {
+        &self.url
+    }
+
+    /// Whether the caller lent an HTTP client.
+    pub(crate) fn lends_pool(&self) -> bool {
+        self.lent_client.is_some()
+    }
+
+    /// Checks the URL and headers: what [`build`](Self::build) would refuse, without building.
+    pub(crate) fn check(&self) -> Result<(), Error> {
+        crate::transport::check_url(&self.url)?;
+        self.header_map().map(|_| ())
+    }
+
+    fn header_map(&self) -> Result<HeaderMap, Error> {
         let mut headers = HeaderMap::new();
         for (name, value) in &self.headers {
             let name = HeaderName::from_bytes(name.as_bytes()).map_err(|e| {
@@ -248,6 +275,13 @@ impl ClientBuilder {
             value.set_sensitive(true);
             headers.append(name, value);
         }
+        Ok(headers)
+    }
+
+    /// Checks the settings and builds an unconnected client (with its own HTTP pool unless
+    /// one was lent).
+    pub fn build(self) -> Result<Client, Error> {
+        let headers = self.header_map()?;
         let transport = HttpTransport::new(
             &self.url,
             HttpConfig {
@@ -277,7 +311,7 @@ impl ClientBuilder {
     /// Builds the client and runs the `initialize` handshake.
     pub async fn connect(self) -> Result<Client, Error> {
         let client = self.build()?;
-        client.initialize().await?;
+        client.open().await?;
         Ok(client)
     }
 }

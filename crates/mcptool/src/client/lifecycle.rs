@@ -6,10 +6,11 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use serde_json::{Value, json};
 
 use super::options::RequestOptions;
-use super::shared::{LegacyFallback, ProtocolEra, Shared};
+use super::request::Reply;
+use super::shared::{LegacyFallback, Shared};
 use crate::error::{Deadline, Error};
 use crate::protocol::{InitializeResult, ProtocolVersion};
-use crate::transport::DeleteOutcome;
+use crate::transport::{DeleteOutcome, SessionId};
 
 /// What `close()` did.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -32,53 +33,56 @@ pub enum CloseOutcome {
     AlreadyClosed,
 }
 
+/// How `initialize` reaches the server.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) enum Start {
+    /// Streamable HTTP, falling back to HTTP+SSE when the server refuses it (unless the
+    /// client's legacy fallback is off).
+    Streamable,
+    /// Streamable HTTP only: a lent era cache said the server speaks it, and a refusal means
+    /// the cache is out of date.
+    StreamableOnly,
+    /// HTTP+SSE straight away: a lent era cache said the server is that old.
+    Legacy,
+}
+
 impl Shared {
-    /// Runs the `initialize` handshake and records the session.
-    pub(crate) async fn initialize(self: &Arc<Self>) -> Result<Arc<InitializeResult>, Error> {
-        if let Some(dialect) = self.probe_dialect() {
-            match Box::pin(self.discover(dialect)).await {
-                Err(e) if self.settings.era == ProtocolEra::Auto && is_older_server(&e) => {
-                    tracing::info!(status = ?e.status(), "server/discover refused without a 2026-07-28 error; trying initialize");
-                }
-                other => return other,
-            }
-        }
+    /// Runs the `initialize` handshake and records the session, over the transport `start`
+    /// says.
+    pub(crate) async fn initialize(
+        self: &Arc<Self>,
+        start: Start,
+    ) -> Result<Arc<InitializeResult>, Error> {
         let params = json!({
             "protocolVersion": self.offered_version.as_str(),
             "capabilities": self.handlers.capabilities(),
             "clientInfo": self.client_info,
         });
         self.transport.set_session(None, None);
-        let (reply, session) = match self
-            .request_with_retries(
-                "initialize",
-                Some(&params),
-                None,
-                &RequestOptions::default(),
-            )
-            .await
-        {
-            Err(e)
-                if self.settings.legacy_fallback == LegacyFallback::Auto
-                    && !self.transport.is_legacy()
-                    && matches!(e.status(), Some(400 | 404 | 405))
-                    && e.kind() == crate::ErrorKind::HttpStatus =>
-            {
-                tracing::info!(status = ?e.status(), "initialize refused; trying the legacy HTTP+SSE transport");
-                let stream = self
-                    .transport
-                    .open_legacy(self.settings.initialize_timeout)
-                    .await?;
-                self.start_legacy_stream(stream);
-                self.request_with_retries(
+        let (reply, session) = if start == Start::Legacy && !self.transport.is_legacy() {
+            self.initialize_legacy(&params).await?
+        } else {
+            match self
+                .request_with_retries(
                     "initialize",
                     Some(&params),
                     None,
                     &RequestOptions::default(),
                 )
-                .await?
+                .await
+            {
+                Err(e)
+                    if self.settings.legacy_fallback == LegacyFallback::Auto
+                        && start == Start::Streamable
+                        && !self.transport.is_legacy()
+                        && matches!(e.status(), Some(400 | 404 | 405))
+                        && e.kind() == crate::ErrorKind::HttpStatus =>
+                {
+                    tracing::info!(status = ?e.status(), "initialize refused; trying the legacy HTTP+SSE transport");
+                    self.initialize_legacy(&params).await?
+                }
+                other => other?,
             }
-            other => other?,
         };
         let result: InitializeResult = reply.decode("initialize")?;
         let version: ProtocolVersion = result.protocol_version.parse().map_err(|_| {
@@ -110,6 +114,20 @@ impl Shared {
         Ok(result)
     }
 
+    /// `initialize` over the legacy HTTP+SSE transport, whose endpoint event comes first.
+    async fn initialize_legacy(
+        self: &Arc<Self>,
+        params: &Value,
+    ) -> Result<(Reply<InitializeResult>, Option<SessionId>), Error> {
+        let stream = self
+            .transport
+            .open_legacy(self.settings.initialize_timeout)
+            .await?;
+        self.start_legacy_stream(stream);
+        self.request_with_retries("initialize", Some(params), None, &RequestOptions::default())
+            .await
+    }
+
     /// Starts a new session after the old one expired, unless another caller already did
     /// since `seen_generation`: one re-initialisation serves every concurrent caller.
     pub(crate) async fn reinitialize(self: &Arc<Self>, seen_generation: u64) -> Result<(), Error> {
@@ -131,7 +149,7 @@ impl Shared {
         }
         self.stop_standalone_stream();
         tracing::info!("session expired; starting a new one");
-        self.initialize().await.map(|_| ())
+        self.initialize(Start::Streamable).await.map(|_| ())
     }
 
     /// The whole teardown: background tasks, standalone stream, session `DELETE`, pool.
@@ -170,16 +188,4 @@ impl Shared {
             Ok(Err(e)) => Err(e),
         }
     }
-}
-
-/// Whether a refused probe came from a server older than 2026-07-28: a 400, 404 or 405 whose
-/// body is no 2026-07-28 error. The spec asks not to key this on the status alone.
-fn is_older_server(error: &Error) -> bool {
-    let modern = match (error.status(), error.rpc_error()) {
-        (Some(status), Some(rpc)) => crate::protocol::modern::is_modern_code(status, rpc.code),
-        _ => false,
-    };
-    error.kind() == crate::ErrorKind::HttpStatus
-        && matches!(error.status(), Some(400 | 404 | 405))
-        && !modern
 }

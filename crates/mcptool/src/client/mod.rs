@@ -4,6 +4,7 @@
 mod builder;
 mod cache;
 mod decode;
+mod era;
 mod handlers;
 mod lifecycle;
 mod listen;
@@ -21,12 +22,11 @@ use serde_json::{Map, Value, json};
 use tokio::sync::broadcast;
 
 pub use builder::{ClientBuilder, DEFAULT_MAX_MESSAGE_BYTES};
+pub use era::{EraCache, ProtocolEra};
 pub use handlers::{Handler, HandlerFuture};
 pub use lifecycle::CloseOutcome;
 pub use options::{Progress, RequestOptions};
-pub use shared::{
-    LegacyFallback, ProtocolEra, ReconnectPolicy, ServerNotification, StandaloneStream,
-};
+pub use shared::{LegacyFallback, ReconnectPolicy, ServerNotification, StandaloneStream};
 
 use crate::error::Error;
 use crate::protocol::{
@@ -78,9 +78,22 @@ impl Client {
         &self.inner.shared
     }
 
-    /// Runs the `initialize` handshake (done by [`ClientBuilder::connect`]).
-    pub async fn initialize(&self) -> Result<Arc<InitializeResult>, Error> {
-        self.shared().initialize().await
+    /// Connects a client made by [`ClientBuilder::build`] — what [`ClientBuilder::connect`]
+    /// does in one step: in its era, `initialize` or `server/discover` (automatic detection
+    /// first, by default). Building first lets a caller subscribe to
+    /// [`notifications`](Self::notifications) before anything arrives. A client opens once:
+    /// on a connected or closed client this is an error, never a second session.
+    pub async fn open(&self) -> Result<Arc<InitializeResult>, Error> {
+        let s = self.shared();
+        if s.closed.load(Ordering::Acquire) {
+            return Err(Error::closed());
+        }
+        if s.opened.swap(true, Ordering::AcqRel) {
+            return Err(Error::config(
+                "the client is already connected; build another client for another session",
+            ));
+        }
+        s.open().await
     }
 
     /// What the server said at `initialize`, once connected.

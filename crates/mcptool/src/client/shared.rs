@@ -13,6 +13,7 @@ use tokio::sync::{broadcast, oneshot};
 use tokio_util::sync::CancellationToken;
 use tokio_util::task::TaskTracker;
 
+use super::era::{EraCache, ProtocolEra};
 use super::handlers::Handlers;
 use super::options::{Progress, ProgressFn};
 use super::stateless::Stateless;
@@ -88,25 +89,6 @@ pub enum LegacyFallback {
     Never,
 }
 
-/// Which protocol era a client speaks.
-#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
-#[non_exhaustive]
-pub enum ProtocolEra {
-    /// The session era (2025-03-26 .. 2025-11-25): `initialize` with the offered version, a
-    /// session, the standalone stream, `DELETE` at close; HTTP+SSE when the server is older.
-    #[default]
-    Session,
-    /// 2026-07-28, stateless: `server/discover` instead of `initialize`, no session, `_meta`
-    /// and routing headers on every request, `input_required` answered through the handlers,
-    /// cancellation by closing the request's stream, no `DELETE`.
-    Stateless,
-    /// Whichever the server speaks: `connect()` probes with `server/discover` and stays in
-    /// 2026-07-28 when it answers (or refuses with a 2026-07-28 error, which is reported);
-    /// a 400, 404 or 405 without one falls back to `initialize`, and from there to HTTP+SSE.
-    /// The probe costs one request per client.
-    Auto,
-}
-
 /// Timeouts and limits of one client.
 #[derive(Clone, Debug)]
 pub(crate) struct Settings {
@@ -120,6 +102,7 @@ pub(crate) struct Settings {
     pub(crate) legacy_fallback: LegacyFallback,
     pub(crate) default_retry: Duration,
     pub(crate) era: ProtocolEra,
+    pub(crate) era_cache: Option<EraCache>,
 }
 
 /// Hashes our request ids, which are distinct counters we made ourselves: no attacker chooses
@@ -186,6 +169,8 @@ pub(crate) struct Shared {
     pub(crate) cancel: CancellationToken,
     pub(crate) tracker: TaskTracker,
     pub(crate) closed: AtomicBool,
+    /// Set by the first `open()`: a client opens once.
+    pub(crate) opened: AtomicBool,
     /// The generation whose session the server was seen to have dropped (0: none).
     expired_at: AtomicU64,
     /// Bumped by every successful `initialize`; lets concurrent callers share one.
@@ -246,6 +231,7 @@ impl Shared {
             cancel: CancellationToken::new(),
             tracker: TaskTracker::new(),
             closed: AtomicBool::new(false),
+            opened: AtomicBool::new(false),
             expired_at: AtomicU64::new(0),
             generation: AtomicU64::new(0),
             reinit: tokio::sync::Mutex::new(()),

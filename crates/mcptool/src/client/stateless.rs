@@ -26,7 +26,7 @@ use super::shared::Shared;
 use crate::error::Error;
 use crate::protocol::headers::{ParamHeaders, encode_header_value};
 use crate::protocol::modern::{
-    self, DiscoverResult, InputRequired, ResultType, STATELESS_VERSION, codes,
+    self, CacheHint, DiscoverResult, InputRequired, ResultType, STATELESS_VERSION, codes,
 };
 use crate::protocol::{Implementation, InitializeResult};
 
@@ -47,6 +47,8 @@ pub(crate) struct Stateless {
     params: Mutex<HashMap<String, ParamHeaders>>,
     /// Answers still fresh by their `ttlMs`; this client's alone.
     pub(super) cache: Cache,
+    /// The caching hints of the `server/discover` answer.
+    discovered: Mutex<Option<CacheHint>>,
 }
 
 impl Stateless {
@@ -64,6 +66,7 @@ impl Stateless {
             meta_raw,
             params: Mutex::default(),
             cache: Cache::new(cache_private),
+            discovered: Mutex::new(None),
         }
     }
 
@@ -204,7 +207,10 @@ impl Shared {
                     self.list_all_tools(dialect).await?;
                     continue;
                 }
-                Err(e) => return Err(explain(e)),
+                Err(e) => {
+                    self.era_refused(&e);
+                    return Err(explain(e));
+                }
                 Ok((reply, _)) => reply.decode(method)?,
             };
             let kind =
@@ -324,6 +330,13 @@ impl Shared {
                 discovered.supported_versions.join(", ")
             )));
         }
+        *dialect
+            .discovered
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner) = Some(CacheHint::read(
+            discovered.ttl_ms.as_ref(),
+            discovered.cache_scope.as_deref(),
+        ));
         let server_info = discovered.server_info().unwrap_or(Implementation {
             name: "unknown".into(),
             version: "unknown".into(),
@@ -335,13 +348,28 @@ impl Shared {
             server_info,
             instructions: discovered.instructions,
         });
-        *self.server.lock().unwrap_or_else(PoisonError::into_inner) = Some(Arc::clone(&result));
+        self.adopt_discovered(Arc::clone(&result));
+        tracing::debug!(version = STATELESS_VERSION, "server discovered");
+        Ok(result)
+    }
+
+    /// Speaks 2026-07-28 from now on, with what `server/discover` said (now or, through a lent
+    /// era cache, to another client a moment ago).
+    pub(crate) fn adopt_discovered(&self, result: Arc<InitializeResult>) {
+        *self.server.lock().unwrap_or_else(PoisonError::into_inner) = Some(result);
         self.speaks_stateless
             .store(true, std::sync::atomic::Ordering::Release);
         self.generation
             .fetch_add(1, std::sync::atomic::Ordering::AcqRel);
-        tracing::debug!(version = STATELESS_VERSION, "server discovered");
-        Ok(result)
+    }
+
+    /// The caching hints of this client's `server/discover` answer, once it has one.
+    pub(crate) fn discovered_hint(&self) -> Option<CacheHint> {
+        *self
+            .probe_dialect()?
+            .discovered
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
     }
 }
 

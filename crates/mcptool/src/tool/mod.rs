@@ -152,7 +152,7 @@ impl fmt::Debug for McpStreamableHttpTool {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("McpStreamableHttpTool")
             .field("name", &self.inner.config.name)
-            .field("url", &self.inner.config.url)
+            .field("url", &self.inner.config.client.url())
             .field("session", &self.session_id())
             .field("connected", &self.is_connected())
             .field("functions_version", &self.functions_version())
@@ -181,7 +181,7 @@ impl McpStreamableHttpTool {
 
     /// The server's URL.
     pub fn url(&self) -> &str {
-        &self.inner.config.url
+        self.inner.config.client.url()
     }
 
     /// Opens a session: a fresh HTTP pool (unless one was lent), `initialize`, the tool and
@@ -193,9 +193,9 @@ impl McpStreamableHttpTool {
             return Ok(());
         }
         let config = &self.inner.config;
-        let client = config.client_builder().build()?;
+        let client = config.client.clone().build()?;
         let loaded = async {
-            let server = client.initialize().await?;
+            let server = client.open().await?;
             // Subscribing opens the standalone stream: only for lists the server says change,
             // and before they are loaded, so that no change after the load goes unseen.
             let notifications = refresh::follows_changes(&server.capabilities, config)
@@ -284,7 +284,7 @@ impl McpStreamableHttpTool {
 
     /// Whether the tool builds its own HTTP pool (rather than borrowing the caller's).
     pub fn owns_http_client(&self) -> bool {
-        self.inner.config.lent_client.is_none()
+        !self.inner.config.client.lends_pool()
     }
 
     /// The functions the model may call now.

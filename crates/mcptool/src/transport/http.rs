@@ -88,21 +88,27 @@ pub(crate) enum DeleteOutcome {
     NotAllowed,
 }
 
+/// The server URL, if it is one we may use: http or https, with no credentials in it.
+pub(crate) fn check_url(url: &str) -> Result<Url, Error> {
+    let url = Url::parse(url)
+        .map_err(|e| Error::config(format!("invalid server URL {url:?}")).with_source(e))?;
+    if !matches!(url.scheme(), "http" | "https") {
+        return Err(Error::config(format!(
+            "server URL must be http or https, not {}",
+            url.scheme()
+        )));
+    }
+    if !url.username().is_empty() || url.password().is_some() {
+        return Err(Error::config(
+            "server URL must not carry credentials; use a header or a bearer token",
+        ));
+    }
+    Ok(url)
+}
+
 impl HttpTransport {
     pub(crate) fn new(url: &str, config: HttpConfig) -> Result<HttpTransport, Error> {
-        let url = Url::parse(url)
-            .map_err(|e| Error::config(format!("invalid server URL {url:?}")).with_source(e))?;
-        if !matches!(url.scheme(), "http" | "https") {
-            return Err(Error::config(format!(
-                "server URL must be http or https, not {}",
-                url.scheme()
-            )));
-        }
-        if !url.username().is_empty() || url.password().is_some() {
-            return Err(Error::config(
-                "server URL must not carry credentials; use a header or a bearer token",
-            ));
-        }
+        let url = check_url(url)?;
         let (client, owned) = match &config.lent_client {
             Some(lent) => (Pool::Lent(lent.clone()), false),
             None => (Pool::owned(config.connect_timeout)?, true),

@@ -14,6 +14,6 @@ mod tls;
 pub use headers::{HeaderFuture, HeaderProvider};
 pub use http::http_client_builder;
 pub(crate) use http::{
-    DeleteOutcome, GetOutcome, HttpConfig, HttpTransport, PostResponse, SseStream,
+    DeleteOutcome, GetOutcome, HttpConfig, HttpTransport, PostResponse, SseStream, check_url,
 };
 pub use session::SessionId;

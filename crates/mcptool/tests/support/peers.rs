@@ -13,7 +13,7 @@ use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
-use mcptool::{Client, CloseOutcome, ReconnectPolicy};
+use mcptool::{Client, CloseOutcome, ProtocolEra, ReconnectPolicy};
 use serde_json::Value;
 
 /// How long a peer may take to start accepting connections (Python imports are slow on a
@@ -383,7 +383,11 @@ pub async fn post_with_session(url: &str, session: &str) -> reqwest::Response {
 /// One whole client lifecycle: connect, call `tool`, close with a `DELETE`. Returns the
 /// session id the peer assigned.
 pub async fn lifecycle(url: &str, tool: &str, arguments: Value) -> String {
-    let client = Client::connect(url).await.expect("connect");
+    let client = Client::builder(url)
+        .protocol_era(ProtocolEra::Session)
+        .connect()
+        .await
+        .expect("connect");
     let session = client
         .session_id()
         .expect("the peer assigned a session id")
@@ -429,6 +433,7 @@ pub async fn session_ended_by_the_server(url: &str, dead_status: u16, echo_prefi
     let http = raw_http();
     for policy in [ReconnectPolicy::Fail, ReconnectPolicy::Reinitialize] {
         let client = Client::builder(url)
+            .protocol_era(ProtocolEra::Session)
             .reconnect_policy(policy)
             .connect()
             .await

@@ -5,7 +5,7 @@
 use std::sync::{Arc, Mutex};
 
 use mcptool::protocol::{Content, ResourceContents};
-use mcptool::{Client, CloseOutcome, Progress, RequestOptions};
+use mcptool::{Client, CloseOutcome, Progress, ProtocolEra, RequestOptions};
 use serde_json::{Map, Value, json};
 
 use crate::support::peers::{self, PeerProcess};
@@ -40,7 +40,11 @@ fn texts(content: &[Content]) -> Vec<&str> {
 
 /// tools/list: names, normalised input schemas, the declared output schema of `add`.
 pub(crate) async fn lists_tools(peer: &PeerProcess) {
-    let client = Client::connect(peer.url()).await.expect("connect");
+    let client = Client::builder(peer.url())
+        .protocol_era(ProtocolEra::Session)
+        .connect()
+        .await
+        .expect("connect");
     let mut tools = client.list_tools().await.expect("list tools");
     tools.sort_by(|a, b| a.name.cmp(&b.name));
     // The 2.x peer also has `interrupted` (it closes its own stream: resumption).
@@ -82,7 +86,11 @@ pub(crate) async fn lists_tools(peer: &PeerProcess) {
 
 /// tools/call with text, structured and image results, and a tool error as data.
 pub(crate) async fn calls_tools(peer: &PeerProcess) {
-    let client = Client::connect(peer.url()).await.expect("connect");
+    let client = Client::builder(peer.url())
+        .protocol_era(ProtocolEra::Session)
+        .connect()
+        .await
+        .expect("connect");
     let echo = client
         .call_tool("echo", json!({"message": "ünïcode ✓"}))
         .await
@@ -127,7 +135,11 @@ pub(crate) async fn calls_tools(peer: &PeerProcess) {
 
 /// prompts/list + prompts/get with an argument; resources/list + resources/read.
 pub(crate) async fn prompts_and_resources(peer: &PeerProcess, greeting: &str) {
-    let client = Client::connect(peer.url()).await.expect("connect");
+    let client = Client::builder(peer.url())
+        .protocol_era(ProtocolEra::Session)
+        .connect()
+        .await
+        .expect("connect");
     let prompts = client.list_prompts().await.expect("list prompts");
     assert_eq!(prompts.len(), 1, "{prompts:?}");
     assert_eq!(prompts[0].name, "greet");
@@ -167,7 +179,11 @@ pub(crate) async fn prompts_and_resources(peer: &PeerProcess, greeting: &str) {
 
 /// Progress notifications of a tool call reach the request's callback, in order.
 pub(crate) async fn progress_in_order(peer: &PeerProcess) -> Vec<Progress> {
-    let client = Client::connect(peer.url()).await.expect("connect");
+    let client = Client::builder(peer.url())
+        .protocol_era(ProtocolEra::Session)
+        .connect()
+        .await
+        .expect("connect");
     let seen: Arc<Mutex<Vec<Progress>>> = Arc::default();
     let sink = Arc::clone(&seen);
     let options = RequestOptions::new().on_progress(move |p| sink.lock().expect("lock").push(p));
@@ -194,7 +210,11 @@ pub(crate) fn expected_progress() -> Vec<Progress> {
 /// close() sends DELETE; afterwards the peer answers 404 for the old session, with the SDK's
 /// error id (`"server-error"` on 1.x, `null` on 2.x).
 pub(crate) async fn close_deletes_the_session(peer: &PeerProcess, error_id: &Value) {
-    let client = Client::connect(peer.url()).await.expect("connect");
+    let client = Client::builder(peer.url())
+        .protocol_era(ProtocolEra::Session)
+        .connect()
+        .await
+        .expect("connect");
     let session = client.session_id().expect("session id").as_str().to_owned();
     assert_eq!(
         peers::post_with_session(&peer.url(), &session)
