@@ -5,7 +5,12 @@
 // sharing one client, and the median connect + initialize + close time. Every loop stops at its
 // count or at --time-limit seconds. The SDK comes from the folder named by MCPTOOL_PEERS_NODE
 // (.peers/node, installed by scripts/install-peers.sh).
+//
+// --protocol 2026-07-28 measures the 2.x client (@modelcontextprotocol/client) in the stateless
+// era instead: `versionNegotiation: { mode: { pin: "2026-07-28" } }`, so connect() is one
+// server/discover (no initialize, no session) and close() sends no DELETE.
 import path from "node:path";
+import { readFileSync } from "node:fs";
 import { pathToFileURL } from "node:url";
 
 // The SDK adds an abort listener per request to one signal and node warns about it on every
@@ -22,14 +27,35 @@ if (!peers) {
   console.error("ts_client: MCPTOOL_PEERS_NODE is not set");
   process.exit(2);
 }
-const sdk = path.join(peers, "node_modules/@modelcontextprotocol/sdk/dist/esm");
-const { Client } = await import(pathToFileURL(path.join(sdk, "client/index.js")).href);
-const { StreamableHTTPClientTransport } = await import(
-  pathToFileURL(path.join(sdk, "client/streamableHttp.js")).href
-);
+const MODERN = "2026-07-28";
+
+/** The session-era SDK 1.x: Client and transport from their own modules. */
+async function loadSessionSdk() {
+  const sdk = path.join(peers, "node_modules/@modelcontextprotocol/sdk/dist/esm");
+  const { Client } = await import(pathToFileURL(path.join(sdk, "client/index.js")).href);
+  const { StreamableHTTPClientTransport } = await import(
+    pathToFileURL(path.join(sdk, "client/streamableHttp.js")).href
+  );
+  return { Client, StreamableHTTPClientTransport };
+}
+
+/** The 2.x client package, through its own export map. */
+async function loadModernClient() {
+  const pkgDir = path.join(peers, "node_modules/@modelcontextprotocol/client");
+  const manifest = JSON.parse(readFileSync(path.join(pkgDir, "package.json"), "utf8"));
+  return import(pathToFileURL(path.join(pkgDir, manifest.exports["."].import.default)).href);
+}
 
 function parseArgs(argv) {
-  const args = { calls: 2000, concurrency: 64, concurrentCalls: 20000, lifecycles: 200, runs: 5, timeLimit: 20 };
+  const args = {
+    calls: 2000,
+    concurrency: 64,
+    concurrentCalls: 20000,
+    lifecycles: 200,
+    runs: 5,
+    timeLimit: 20,
+    protocol: "session",
+  };
   const names = {
     "--url": "url",
     "--calls": "calls",
@@ -38,13 +64,17 @@ function parseArgs(argv) {
     "--lifecycles": "lifecycles",
     "--runs": "runs",
     "--time-limit": "timeLimit",
+    "--protocol": "protocol",
   };
   for (let i = 0; i < argv.length; i += 2) {
     const key = names[argv[i]];
     if (!key) throw new Error(`unknown argument ${argv[i]}`);
-    args[key] = key === "url" ? argv[i + 1] : Number(argv[i + 1]);
+    args[key] = key === "url" || key === "protocol" ? argv[i + 1] : Number(argv[i + 1]);
   }
   if (!args.url) throw new Error("--url is required");
+  if (args.protocol !== "session" && args.protocol !== MODERN) {
+    throw new Error(`--protocol must be session or ${MODERN}`);
+  }
   return args;
 }
 
@@ -56,15 +86,24 @@ function percentile(sorted, q) {
   return sorted[rank - 1];
 }
 
+const args = parseArgs(process.argv.slice(2));
+const modern = args.protocol === MODERN;
+const { Client, StreamableHTTPClientTransport } = modern ? await loadModernClient() : await loadSessionSdk();
+
 async function connect(url) {
   const transport = new StreamableHTTPClientTransport(new URL(url));
-  const client = new Client({ name: "mcptool-bench-ts", version: "0" });
+  const options = modern ? { capabilities: {}, versionNegotiation: { mode: { pin: MODERN } } } : undefined;
+  const client = new Client({ name: "mcptool-bench-ts", version: "0" }, options);
   await client.connect(transport);
+  if (modern && client.getNegotiatedProtocolVersion() !== MODERN) {
+    throw new Error(`negotiated ${client.getNegotiatedProtocolVersion()}, not ${MODERN}`);
+  }
   return { client, transport };
 }
 
 async function close({ client, transport }) {
-  await transport.terminateSession();
+  // 2026-07-28 has no session to terminate.
+  if (!modern) await transport.terminateSession();
   await client.close();
 }
 
@@ -118,7 +157,6 @@ async function oneRun(args) {
   };
 }
 
-const args = parseArgs(process.argv.slice(2));
 const runs = [];
 for (let r = 0; r < args.runs; r++) runs.push(await oneRun(args));
 process.stdout.write(JSON.stringify({ runs }) + "\n");

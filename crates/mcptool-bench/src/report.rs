@@ -22,7 +22,9 @@ pub struct Ratios {
 /// Everything measured about one client.
 #[derive(Clone, Debug)]
 pub struct ClientReport {
-    /// `floor`, `reqwest_raw`, `hyper_pooled`, `mcptool`, `rmcp`, `rmcp_pooled`, `typescript_sdk` or `python_sdk`.
+    /// `floor`, `reqwest_raw`, `hyper_pooled`, `mcptool`, `rmcp`, `rmcp_pooled`, `typescript_sdk`
+    /// or `python_sdk`; with a `_stateless` suffix, the same client in 2026-07-28, whose ratios
+    /// are to the 2026-07-28 floor.
     pub name: String,
     /// The figures of every run, in order.
     pub runs: Vec<Figures>,

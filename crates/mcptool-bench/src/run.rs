@@ -29,6 +29,8 @@ enum Subject {
     /// mcptool pinned to 2026-07-28, against the same (dual-era) server.
     McptoolStateless,
     Rmcp(Setup),
+    /// rmcp pinned to 2026-07-28 (`ClientLifecycleMode::Discover`).
+    RmcpStateless(Setup),
 }
 
 impl Subject {
@@ -41,7 +43,14 @@ impl Subject {
             Subject::McptoolStateless => "mcptool_stateless",
             Subject::Rmcp(Setup::Defaults) => "rmcp",
             Subject::Rmcp(Setup::Pooled { .. }) => "rmcp_pooled",
+            Subject::RmcpStateless(Setup::Defaults) => "rmcp_stateless",
+            Subject::RmcpStateless(Setup::Pooled { .. }) => "rmcp_pooled_stateless",
         }
+    }
+
+    /// Whether it speaks 2026-07-28, and so is measured against the 2026-07-28 floor.
+    fn is_stateless(self) -> bool {
+        matches!(self, Subject::McptoolStateless | Subject::RmcpStateless(_))
     }
 
     async fn run(self, url: &str, config: &BenchConfig) -> Result<Figures, Error> {
@@ -51,7 +60,10 @@ impl Subject {
             Subject::HyperPooled => pooled::run::<HyperUtil>(url, config).await,
             Subject::Mcptool => mcptool::run(url, config, ProtocolEra::Session).await,
             Subject::McptoolStateless => mcptool::run(url, config, ProtocolEra::Stateless).await,
-            Subject::Rmcp(setup) => rmcp::run(url, config, setup).await,
+            Subject::Rmcp(setup) => rmcp::run(url, config, setup, ProtocolEra::Session).await,
+            Subject::RmcpStateless(setup) => {
+                rmcp::run(url, config, setup, ProtocolEra::Stateless).await
+            }
         }
     }
 }
@@ -100,6 +112,10 @@ async fn measure_all(url: &str, config: &BenchConfig, rivals: bool) -> Result<Re
         subjects.push(Subject::Rmcp(Setup::Pooled {
             max_in_flight: config.concurrency,
         }));
+        subjects.push(Subject::RmcpStateless(Setup::Defaults));
+        subjects.push(Subject::RmcpStateless(Setup::Pooled {
+            max_in_flight: config.concurrency,
+        }));
     }
     subjects.retain(|s| config.wants(s.name()));
     let mut report = Report {
@@ -113,23 +129,34 @@ async fn measure_all(url: &str, config: &BenchConfig, rivals: bool) -> Result<Re
     // other clients, measures a different machine.
     let mut runs: Vec<Vec<Figures>> = vec![Vec::new(); subjects.len()];
     let mut baselines: Vec<Vec<Figures>> = vec![Vec::new(); subjects.len()];
-    // The first floor run of each round: the baseline of the script clients, run apart.
+    // The first floor run of each round, in each era: the baselines of the script clients, run
+    // apart.
     let mut first_floors: Vec<Figures> = Vec::new();
+    let mut first_stateless_floors: Vec<Figures> = Vec::new();
+    // Every run of the 2026-07-28 floor, for its own line in the report.
+    let mut stateless_floor_runs: Vec<Figures> = Vec::new();
     let mut failed: Vec<Option<String>> = vec![None; subjects.len()];
     for round in 1..=config.runs {
         let mut first = true;
+        let mut first_stateless = true;
         for (i, subject) in subjects.iter().enumerate() {
             if failed[i].is_some() || (matches!(subject, Subject::Floor) && subjects.len() > 1) {
                 continue;
             }
             let floor = if matches!(subject, Subject::Floor) {
                 None
-            } else if matches!(subject, Subject::McptoolStateless) {
+            } else if subject.is_stateless() {
                 // Its own floor: the same raw calls in 2026-07-28, so that the ratio compares
                 // like with like (the server's stateless checks are in both).
                 eprintln!("run {round}/{}: floor (2026-07-28)", config.runs);
                 match floor::run_stateless(url, config).await {
-                    Ok(floor) => Some(floor),
+                    Ok(floor) => {
+                        stateless_floor_runs.push(floor);
+                        if std::mem::take(&mut first_stateless) {
+                            first_stateless_floors.push(floor);
+                        }
+                        Some(floor)
+                    }
                     Err(err) => {
                         eprintln!("FAILED floor (2026-07-28): {}", chain(&err));
                         failed[i] = Some(format!("its floor failed: {}", chain(&err)));
@@ -180,23 +207,53 @@ async fn measure_all(url: &str, config: &BenchConfig, rivals: bool) -> Result<Re
         }
     }
     if rivals {
-        for (name, which) in [
-            ("typescript_sdk", Script::TypeScript),
-            ("python_sdk", Script::Python),
+        for (name, which, era) in [
+            ("typescript_sdk", Script::TypeScript, ProtocolEra::Session),
+            ("python_sdk", Script::Python, ProtocolEra::Session),
+            (
+                "typescript_sdk_stateless",
+                Script::TypeScript,
+                ProtocolEra::Stateless,
+            ),
+            (
+                "python_sdk_stateless",
+                Script::Python,
+                ProtocolEra::Stateless,
+            ),
         ] {
             if !config.wants(name) {
                 continue;
             }
-            match measure_script(which, url, config).await {
-                Ok(figures) => report
-                    .clients
-                    .push(ClientReport::new(name, figures, &floor)),
+            let base = if era == ProtocolEra::Stateless {
+                // Measured with mcptool_stateless, or here when it was not (`--clients`).
+                while first_stateless_floors.len() < config.runs {
+                    eprintln!("floor (2026-07-28) for {name}");
+                    let floor = floor::run_stateless(url, config).await?;
+                    stateless_floor_runs.push(floor);
+                    first_stateless_floors.push(floor);
+                }
+                &first_stateless_floors
+            } else {
+                &floor
+            };
+            match measure_script(which, era, url, config).await {
+                Ok(figures) => report.clients.push(ClientReport::new(name, figures, base)),
                 Err(why) => {
                     eprintln!("SKIPPED {name}: {why}");
                     report.skipped.push((name.to_owned(), why));
                 }
             }
         }
+    }
+    if !stateless_floor_runs.is_empty() {
+        // The 2026-07-28 floor's own line, beside the session-era floor: every run of it, each
+        // its own baseline.
+        let line = ClientReport::new(
+            "floor_stateless",
+            stateless_floor_runs.clone(),
+            &stateless_floor_runs,
+        );
+        report.clients.insert(report.clients.len().min(1), line);
     }
     if config.memory {
         measure_memory(url, config, rivals, &mut report).await?;
@@ -206,11 +263,12 @@ async fn measure_all(url: &str, config: &BenchConfig, rivals: bool) -> Result<Re
 
 async fn measure_script(
     which: Script,
+    era: ProtocolEra,
     url: &str,
     config: &BenchConfig,
 ) -> Result<Vec<Figures>, String> {
-    let prepared = which.prepare(&config.repo_root)?;
-    eprintln!("runs 1-{}: {which:?} SDK", config.runs);
+    let prepared = which.prepare(&config.repo_root, era)?;
+    eprintln!("runs 1-{}: {which:?} SDK ({era:?})", config.runs);
     script::run(&prepared, url, config)
         .await
         .map_err(|err| format!("failed: {}", chain(&err)))

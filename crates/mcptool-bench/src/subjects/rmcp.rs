@@ -1,11 +1,14 @@
 //! Runs the rmcp (Rust SDK) client through the three phases, with its defaults (a fresh
-//! connection per request) or with a pooled `reqwest` client.
+//! connection per request) or with a pooled `reqwest` client, in the session era (`initialize`)
+//! or in 2026-07-28 (rmcp 3.11's `ClientLifecycleMode::Discover`: `server/discover`, then
+//! `_meta` on every request, no session).
 
-use rmcp::ServiceExt;
-use rmcp::model::CallToolRequestParams;
+use mcptool::ProtocolEra;
+use rmcp::model::{CallToolRequestParams, ProtocolVersion};
 use rmcp::service::{Peer, RoleClient, RunningService};
 use rmcp::transport::StreamableHttpClientTransport;
 use rmcp::transport::streamable_http_client::StreamableHttpClientTransportConfig;
+use rmcp::{ClientLifecycleMode, ClientServiceExt};
 use serde_json::{Map, Value};
 
 use super::TOOL;
@@ -31,7 +34,20 @@ pub(crate) fn install_crypto_provider() {
     let _ = rustls::crypto::ring::default_provider().install_default();
 }
 
-async fn connect(url: &str, setup: Setup) -> Result<Service, Error> {
+/// How rmcp starts in `era`: `initialize`, or `server/discover` pinned to 2026-07-28.
+fn lifecycle_mode(era: ProtocolEra) -> Result<ClientLifecycleMode, Error> {
+    match era {
+        ProtocolEra::Session => Ok(ClientLifecycleMode::Initialize),
+        ProtocolEra::Stateless => Ok(ClientLifecycleMode::Discover {
+            preferred_versions: vec![ProtocolVersion::V_2026_07_28],
+        }),
+        other => Err(Error::msg(format!(
+            "rmcp: no benchmark setup for {other:?}"
+        ))),
+    }
+}
+
+async fn connect(url: &str, setup: Setup, era: ProtocolEra) -> Result<Service, Error> {
     let transport = match setup {
         Setup::Defaults => StreamableHttpClientTransport::from_uri(url),
         Setup::Pooled { max_in_flight } => {
@@ -44,7 +60,9 @@ async fn connect(url: &str, setup: Setup) -> Result<Service, Error> {
             StreamableHttpClientTransport::with_client(http, config)
         }
     };
-    ().serve(transport).await.context("rmcp: connect")
+    ().serve_with_lifecycle(transport, lifecycle_mode(era)?)
+        .await
+        .context("rmcp: connect")
 }
 
 async fn call(peer: Peer<RoleClient>) -> Result<Peer<RoleClient>, Error> {
@@ -58,16 +76,21 @@ async fn call(peer: Peer<RoleClient>) -> Result<Peer<RoleClient>, Error> {
     Ok(peer)
 }
 
-async fn lifecycle(url: &str, setup: Setup) -> Result<(), Error> {
-    let service = connect(url, setup).await?;
+async fn lifecycle(url: &str, setup: Setup, era: ProtocolEra) -> Result<(), Error> {
+    let service = connect(url, setup, era).await?;
     service.cancel().await.context("rmcp: close")?;
     Ok(())
 }
 
-/// One run of rmcp against `url`.
-pub(crate) async fn run(url: &str, config: &BenchConfig, setup: Setup) -> Result<Figures, Error> {
+/// One run of rmcp in `era` against `url`.
+pub(crate) async fn run(
+    url: &str,
+    config: &BenchConfig,
+    setup: Setup,
+    era: ProtocolEra,
+) -> Result<Figures, Error> {
     install_crypto_provider();
-    let service = connect(url, setup).await?;
+    let service = connect(url, setup, era).await?;
     let peer = service.peer().clone();
     let (seq, peer) = measure::sequential(peer, config.calls, config.phase_limit, call).await?;
     let workers = vec![peer; config.concurrency];
@@ -76,7 +99,7 @@ pub(crate) async fn run(url: &str, config: &BenchConfig, setup: Setup) -> Result
     service.cancel().await.context("rmcp: close")?;
 
     let connect_close_ms = measure::lifecycles(config.lifecycles, config.phase_limit, || {
-        lifecycle(url, setup)
+        lifecycle(url, setup, era)
     })
     .await?;
     Ok(Figures::of_phases(&seq, concurrent, connect_close_ms))

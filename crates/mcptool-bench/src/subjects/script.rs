@@ -1,10 +1,12 @@
 //! Runs a rival SDK client written in another language: a script under `peers/bench/` that
-//! makes all runs in one process and prints `{"runs": [<figures>, ...]}` on stdout.
+//! makes all runs in one process and prints `{"runs": [<figures>, ...]}` on stdout, in the
+//! session era or, with `--protocol 2026-07-28`, in the stateless era.
 
 use std::path::{Path, PathBuf};
 use std::process::Stdio;
 use std::time::Duration;
 
+use mcptool::ProtocolEra;
 use serde::Deserialize;
 use tokio::process::Command;
 
@@ -15,10 +17,20 @@ use crate::measure::Figures;
 /// A script client: how to find its interpreter and what to run.
 #[derive(Clone, Copy, Debug)]
 pub(crate) enum Script {
-    /// `peers/bench/ts_client.mjs` under node, with the SDK from `.peers/node`.
+    /// `peers/bench/ts_client.mjs` under node, from `.peers/node`: the SDK 1.x in the session
+    /// era, the client 2.x (`@modelcontextprotocol/client`) in 2026-07-28.
     TypeScript,
-    /// `peers/bench/py_client.py` under `.peers/py-mcp2/bin/python`.
+    /// `peers/bench/py_client.py` under `.peers/py-mcp2/bin/python` (`mcp` 2.x in both eras).
     Python,
+}
+
+/// The `--protocol` value a script takes for `era`.
+fn protocol_arg(era: ProtocolEra) -> Result<&'static str, String> {
+    match era {
+        ProtocolEra::Session => Ok("session"),
+        ProtocolEra::Stateless => Ok("2026-07-28"),
+        other => Err(format!("no script setup for {other:?}")),
+    }
 }
 
 /// A script that can run, or why it cannot.
@@ -35,13 +47,20 @@ struct Output {
 }
 
 impl Script {
-    /// Finds the interpreter and the installed SDK; `Err` says what is missing.
-    pub(crate) fn prepare(self, root: &Path) -> Result<Prepared, String> {
+    /// Finds the interpreter and the installed SDK for `era`; `Err` says what is missing.
+    pub(crate) fn prepare(self, root: &Path, era: ProtocolEra) -> Result<Prepared, String> {
         let scripts = root.join("peers/bench");
+        let protocol = ["--protocol".to_owned(), protocol_arg(era)?.to_owned()];
         match self {
             Script::TypeScript => {
                 let modules = root.join(".peers/node");
-                let sdk = modules.join("node_modules/@modelcontextprotocol/sdk/package.json");
+                let package = match era {
+                    ProtocolEra::Stateless => "client",
+                    _ => "sdk",
+                };
+                let sdk = modules.join(format!(
+                    "node_modules/@modelcontextprotocol/{package}/package.json"
+                ));
                 if !sdk.is_file() {
                     return Err(format!(
                         "the TypeScript SDK is not installed ({} is missing; run scripts/install-peers.sh)",
@@ -52,7 +71,10 @@ impl Script {
                     std::env::var_os("NODE").map_or_else(|| PathBuf::from("node"), PathBuf::from);
                 Ok(Prepared {
                     program: node,
-                    args: vec![path_arg(&scripts.join("ts_client.mjs"))],
+                    args: [path_arg(&scripts.join("ts_client.mjs"))]
+                        .into_iter()
+                        .chain(protocol)
+                        .collect(),
                     envs: vec![("MCPTOOL_PEERS_NODE", modules)],
                 })
             }
@@ -66,7 +88,10 @@ impl Script {
                 }
                 Ok(Prepared {
                     program: python,
-                    args: vec![path_arg(&scripts.join("py_client.py"))],
+                    args: [path_arg(&scripts.join("py_client.py"))]
+                        .into_iter()
+                        .chain(protocol)
+                        .collect(),
                     envs: Vec::new(),
                 })
             }
