@@ -44,4 +44,6 @@ pub use tool::{
     FunctionKind, McpStreamableHttpTool, McpStreamableHttpToolBuilder, OutputKind, SchemaViolation,
     ToolOutput, normalize_function_name,
 };
-pub use transport::{HeaderFuture, HeaderProvider, SessionId, http_client_builder};
+#[cfg(feature = "reqwest-client")]
+pub use transport::http_client_builder;
+pub use transport::{HeaderFuture, HeaderProvider, SessionId};

@@ -7,7 +7,6 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::Duration;
 
-use http::{HeaderMap, HeaderValue};
 use mcptool::{Client, HeaderProvider, McpStreamableHttpTool, ProtocolEra};
 use serde_json::json;
 use support::server::start_default;
@@ -29,13 +28,7 @@ async fn static_bearer_and_provided_headers_are_on_every_request() {
         let counter = Arc::clone(&calls);
         let provider = HeaderProvider::new(move || {
             let n = counter.fetch_add(1, Ordering::SeqCst);
-            async move {
-                let mut headers = HeaderMap::new();
-                let value =
-                    HeaderValue::from_str(&format!("token-{n}")).map_err(|e| e.to_string())?;
-                headers.insert("x-fresh-token", value);
-                Ok(headers)
-            }
+            async move { Ok(vec![("x-fresh-token".to_owned(), format!("token-{n}"))]) }
         });
         let client = Client::builder(server.url())
             .protocol_era(ProtocolEra::Session)
@@ -124,6 +117,31 @@ async fn a_failing_header_provider_fails_the_request_with_a_config_error() {
         assert_eq!(err.kind(), mcptool::ErrorKind::Config);
         assert!(err.to_string().contains("token service down"), "{err}");
         assert_eq!(server.stats().snapshot().sessions_opened, 0);
+        server.shutdown().await;
+    })
+    .await;
+}
+
+#[tokio::test]
+async fn a_provided_header_with_a_line_break_is_refused_and_nothing_is_sent() {
+    within(Duration::from_secs(30), async {
+        let server = start_default().await;
+        for era in [ProtocolEra::Session, ProtocolEra::Stateless] {
+            for (name, value) in [("x-token", "a\r\nx-injected: 1"), ("bad name", "v")] {
+                let err = Client::builder(server.url())
+                    .protocol_era(era)
+                    .header_provider(HeaderProvider::new(move || async move {
+                        Ok(vec![(name.to_owned(), value.to_owned())])
+                    }))
+                    .connect()
+                    .await
+                    .expect_err("an invalid header is never sent");
+                assert_eq!(err.kind(), mcptool::ErrorKind::Config, "{era:?}: {err}");
+                assert!(err.to_string().contains("header provider"), "{err}");
+            }
+        }
+        let seen = server.stats().snapshot();
+        assert_eq!(seen.total_connections, 0, "no request reached the server");
         server.shutdown().await;
     })
     .await;

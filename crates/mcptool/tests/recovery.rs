@@ -7,7 +7,6 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
-use http::{HeaderMap, HeaderValue};
 use mcptool::{Client, Deadline, HeaderProvider, ProtocolEra, ReconnectPolicy, RequestOptions};
 use mcptool_server::{DeadSessionStatus, Faults, ServerConfig};
 use serde_json::json;
@@ -29,9 +28,9 @@ fn fault_switch(fault: &'static str) -> (HeaderProvider, Arc<AtomicBool>) {
     let provider = HeaderProvider::new(move || {
         let on = flag.load(Ordering::SeqCst);
         async move {
-            let mut headers = HeaderMap::new();
+            let mut headers = Vec::new();
             if on {
-                headers.insert("mcptool-fault", HeaderValue::from_static(fault));
+                headers.push(("mcptool-fault".to_owned(), fault.to_owned()));
             }
             Ok(headers)
         }

@@ -8,7 +8,6 @@ use std::time::Duration;
 
 use std::sync::atomic::{AtomicBool, Ordering};
 
-use http::{HeaderMap, HeaderValue};
 use mcptool::{Client, Deadline, HeaderProvider, ProtocolEra, RequestOptions};
 use mcptool_server::{Faults, ServerConfig};
 use serde_json::json;
@@ -241,9 +240,9 @@ async fn close_fails_a_request_still_waiting_for_its_response_headers() {
         let provider = HeaderProvider::new(move || {
             let slow = flag.load(Ordering::SeqCst);
             async move {
-                let mut headers = HeaderMap::new();
+                let mut headers = Vec::new();
                 if slow {
-                    headers.insert("mcptool-fault", HeaderValue::from_static("delay-ms=10000"));
+                    headers.push(("mcptool-fault".to_owned(), "delay-ms=10000".to_owned()));
                 }
                 Ok(headers)
             }

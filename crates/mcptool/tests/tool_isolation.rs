@@ -188,14 +188,7 @@ async fn header_provider_runs_for_every_request_and_static_headers_go_too() {
         let counter = Arc::clone(&calls);
         let provider = HeaderProvider::new(move || {
             let n = counter.fetch_add(1, Ordering::SeqCst);
-            async move {
-                let mut headers = http::HeaderMap::new();
-                headers.insert(
-                    "x-token",
-                    http::HeaderValue::from_str(&format!("t{n}")).expect("value"),
-                );
-                Ok(headers)
-            }
+            async move { Ok(vec![("x-token".to_owned(), format!("t{n}"))]) }
         });
         let tool = McpStreamableHttpTool::builder("demo", server.url())
             .protocol_era(ProtocolEra::Session)

@@ -105,13 +105,14 @@ impl ClientBuilder {
 
     /// Uses the caller's HTTP client instead of building one. A lent client is never closed
     /// by us: `close()` ends the session and our streams, and the pool stays the caller's.
+    #[cfg(feature = "reqwest-client")]
     pub fn http_client(mut self, client: reqwest::Client) -> ClientBuilder {
         self.lent_client = Some(client);
         self
     }
 
     /// Time allowed to open a TCP (and TLS) connection. Default 10 s. A lent client
-    /// ([`ClientBuilder::http_client`]) keeps its own connect timeout.
+    /// (`http_client`, with the `reqwest-client` feature) keeps its own connect timeout.
     pub fn connect_timeout(mut self, timeout: Duration) -> ClientBuilder {
         self.connect_timeout = timeout;
         self

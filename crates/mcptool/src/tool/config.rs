@@ -172,6 +172,7 @@ impl McpStreamableHttpToolBuilder {
     /// Uses the caller's HTTP client instead of one of the tool's own. A lent client is never
     /// closed by the tool: `close()` ends the session and the tool's streams, and the pool
     /// stays the caller's (the tool keeps a handle on it, to connect again, until dropped).
+    #[cfg(feature = "reqwest-client")]
     pub fn http_client(self, client: reqwest::Client) -> Self {
         self.with_client(|c| c.http_client(client))
     }

@@ -10,6 +10,7 @@ use super::backend::{Pool, Response, Target};
 use super::headers::HeaderProvider;
 use super::session::SessionId;
 use super::sse::{SseDecoder, SseEvent};
+#[cfg(feature = "reqwest-client")]
 use super::tls;
 use crate::error::{Deadline, Error, ErrorKind};
 use crate::protocol::ProtocolVersion;
@@ -195,16 +196,7 @@ impl HttpTransport {
     async fn base_headers(&self, accept: HeaderValue) -> Result<(HeaderMap, bool), Error> {
         let mut headers = self.config.headers.clone();
         if let Some(provider) = &self.config.provider {
-            let provided = provider
-                .headers()
-                .await
-                .map_err(|e| Error::config(format!("header provider failed: {e}")))?;
-            for (name, mut value) in provided {
-                if let Some(name) = name {
-                    value.set_sensitive(true);
-                    headers.insert(name, value);
-                }
-            }
+            provider.add_to(&mut headers).await?;
         }
         headers.insert(ACCEPT, accept);
         let had_session = self.session_headers(&mut headers);
@@ -482,6 +474,7 @@ fn post_headers(
 /// A `reqwest::ClientBuilder` set up like mcptool's own pools: the process-wide TLS
 /// configuration (ring provider, platform verifier), `TCP_NODELAY`, no redirects, HTTP/1.1.
 /// Use it to build a client to lend with [`ClientBuilder::http_client`](crate::ClientBuilder::http_client).
+#[cfg(feature = "reqwest-client")]
 pub fn http_client_builder() -> Result<reqwest::ClientBuilder, Error> {
     Ok(reqwest::Client::builder()
         .tls_backend_preconfigured(tls::client_config()?)

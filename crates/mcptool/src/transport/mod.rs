@@ -12,6 +12,7 @@ mod sse;
 mod tls;
 
 pub use headers::{HeaderFuture, HeaderProvider};
+#[cfg(feature = "reqwest-client")]
 pub use http::http_client_builder;
 pub(crate) use http::{
     DeleteOutcome, GetOutcome, HttpConfig, HttpTransport, PostResponse, SseStream, check_url,
