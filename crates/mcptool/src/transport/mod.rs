@@ -15,6 +15,7 @@ pub use headers::{HeaderFuture, HeaderProvider};
 #[cfg(feature = "reqwest-client")]
 pub use http::http_client_builder;
 pub(crate) use http::{
-    DeleteOutcome, GetOutcome, HttpConfig, HttpTransport, PostResponse, SseStream, check_url,
+    DeleteOutcome, GetOutcome, HttpConfig, HttpTransport, PostResponse, check_url,
 };
 pub use session::SessionId;
+pub(crate) use sse::SseStream;

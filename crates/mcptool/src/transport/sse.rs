@@ -6,22 +6,22 @@
 //! `retry` and last-event-id state for resumption. It follows the WHATWG parsing rules: LF, CRLF
 //! and CR line ends, comment lines, multi-line `data`, `id` with NUL ignored, numeric `retry`,
 //! and events with empty data (priming events) not dispatched.
+//!
+//! In layers: this file cuts the bytes into lines (a split BOM, any line end, the cap on a
+//! line), `event` applies the field rules to each line and assembles the events, and `stream`
+//! reads an HTTP response through the decoder.
 
-use std::collections::VecDeque;
+mod event;
+mod stream;
+
 use std::sync::Arc;
 
-/// One dispatched event.
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub(crate) struct SseEvent {
-    /// The last event id in force when the event was dispatched (shared with the decoder:
-    /// most events carry the id they set).
-    pub(crate) id: Option<Arc<str>>,
-    /// The event type, `None` for the default `message` (no `event` field, an empty one or
-    /// `event: message`).
-    pub(crate) event: Option<String>,
-    /// The data lines joined with `\n`.
-    pub(crate) data: String,
-}
+use event::EventAssembler;
+pub(crate) use event::SseEvent;
+pub(crate) use stream::SseStream;
+
+/// A UTF-8 byte order mark, which may open the stream.
+const BOM: &[u8] = b"\xEF\xBB\xBF";
 
 /// The decoder found a line or event larger than its cap.
 #[derive(Debug, PartialEq, Eq)]
@@ -29,21 +29,14 @@ pub(crate) struct Oversize {
     pub(crate) limit: usize,
 }
 
+/// Cuts a byte stream into lines and hands each to the event assembler.
 #[derive(Debug)]
 pub(crate) struct SseDecoder {
     limit: usize,
     line: Vec<u8>,
-    data: Vec<u8>,
-    has_data: bool,
-    event: Option<String>,
-    last_id: Option<Arc<str>>,
-    retry_ms: Option<u64>,
     skip_lf: bool,
     at_start: bool,
-    /// The oldest undelivered event; `more` holds any after it. A response stream carries
-    /// one message, so this keeps the common case from allocating a queue.
-    first: Option<SseEvent>,
-    more: VecDeque<SseEvent>,
+    events: EventAssembler,
 }
 
 impl SseDecoder {
@@ -51,68 +44,38 @@ impl SseDecoder {
         SseDecoder {
             limit,
             line: Vec::new(),
-            data: Vec::new(),
-            has_data: false,
-            event: None,
-            last_id: None,
-            retry_ms: None,
             skip_lf: false,
             at_start: true,
-            first: None,
-            more: VecDeque::new(),
+            events: EventAssembler::new(limit),
         }
     }
 
     /// Starts from a known last event id (a resumed stream continues its predecessor).
     pub(crate) fn with_last_id(mut self, id: Option<String>) -> SseDecoder {
-        self.last_id = id.map(Arc::from);
+        self.events.set_last_id(id.map(Arc::from));
         self
     }
 
     /// The id of the last event seen, priming events included.
     pub(crate) fn last_event_id(&self) -> Option<&str> {
-        self.last_id.as_deref()
+        self.events.last_event_id()
     }
 
     /// The last `retry` value the server sent, in milliseconds.
     pub(crate) fn retry_ms(&self) -> Option<u64> {
-        self.retry_ms
+        self.events.retry_ms()
     }
 
     /// The next complete event, if one is ready.
     pub(crate) fn next_event(&mut self) -> Option<SseEvent> {
-        self.first.take().or_else(|| self.more.pop_front())
+        self.events.next_event()
     }
 
     /// Feeds bytes; complete events become available through [`SseDecoder::next_event`].
-    pub(crate) fn feed(&mut self, mut chunk: &[u8]) -> Result<(), Oversize> {
-        // A UTF-8 byte order mark may open the stream, possibly split across chunks.
-        const BOM: &[u8] = b"\xEF\xBB\xBF";
-        if self.at_start && self.line.is_empty() && chunk.len() >= BOM.len() {
-            // The whole mark, or its absence, is in this chunk: nothing to hold back.
-            self.at_start = false;
-            chunk = chunk.strip_prefix(BOM).unwrap_or(chunk);
-        }
-        if self.at_start {
-            let have = self.line.len();
-            let take = chunk.len().min(BOM.len() - have);
-            self.line.extend_from_slice(&chunk[..take]);
-            if BOM.starts_with(&self.line) {
-                chunk = &chunk[take..];
-                if self.line.len() < BOM.len() {
-                    return Ok(());
-                }
-                self.line.clear();
-            } else {
-                // Not a BOM: put the held bytes back in front of the rest.
-                let mut held = std::mem::take(&mut self.line);
-                held.truncate(have);
-                self.at_start = false;
-                self.feed(&held)?;
-                return self.feed(chunk);
-            }
-            self.at_start = false;
-        }
+    pub(crate) fn feed(&mut self, chunk: &[u8]) -> Result<(), Oversize> {
+        let Some(mut chunk) = self.skip_bom(chunk)? else {
+            return Ok(());
+        };
         while !chunk.is_empty() {
             if self.skip_lf {
                 self.skip_lf = false;
@@ -124,19 +87,17 @@ impl SseDecoder {
             match memchr::memchr2(b'\n', b'\r', chunk) {
                 // The whole line is in this chunk: process it where it is, without a copy.
                 Some(pos) if self.line.is_empty() => {
-                    if pos + self.data.len() > self.limit {
+                    if pos + self.events.pending_len() > self.limit {
                         return Err(Oversize { limit: self.limit });
                     }
                     self.skip_lf = chunk[pos] == b'\r';
-                    self.process_line(&chunk[..pos])?;
+                    self.events.process_line(&chunk[..pos])?;
                     chunk = &chunk[pos + 1..];
                 }
                 Some(pos) => {
                     self.push_line_bytes(&chunk[..pos])?;
                     self.skip_lf = chunk[pos] == b'\r';
-                    let line = std::mem::take(&mut self.line);
-                    self.process_line(&line)?;
-                    self.line = line;
+                    self.events.process_line(&self.line)?;
                     self.line.clear();
                     chunk = &chunk[pos + 1..];
                 }
@@ -149,81 +110,45 @@ impl SseDecoder {
         Ok(())
     }
 
+    /// Drops the byte order mark that may open the stream, possibly split across chunks: the
+    /// start of one is held in `line` until the rest shows whether it is one. `None` when
+    /// nothing of `chunk` is left to feed (held, or fed already after a false start).
+    fn skip_bom<'c>(&mut self, mut chunk: &'c [u8]) -> Result<Option<&'c [u8]>, Oversize> {
+        if self.at_start && self.line.is_empty() && chunk.len() >= BOM.len() {
+            // The whole mark, or its absence, is in this chunk: nothing to hold back.
+            self.at_start = false;
+            chunk = chunk.strip_prefix(BOM).unwrap_or(chunk);
+        }
+        if self.at_start {
+            let have = self.line.len();
+            let take = chunk.len().min(BOM.len() - have);
+            self.line.extend_from_slice(&chunk[..take]);
+            if BOM.starts_with(&self.line) {
+                chunk = &chunk[take..];
+                if self.line.len() < BOM.len() {
+                    return Ok(None);
+                }
+                self.line.clear();
+            } else {
+                // Not a BOM: put the held bytes back in front of the rest.
+                let mut held = std::mem::take(&mut self.line);
+                held.truncate(have);
+                self.at_start = false;
+                self.feed(&held)?;
+                self.feed(chunk)?;
+                return Ok(None);
+            }
+            self.at_start = false;
+        }
+        Ok(Some(chunk))
+    }
+
     fn push_line_bytes(&mut self, bytes: &[u8]) -> Result<(), Oversize> {
-        if self.line.len() + self.data.len() + bytes.len() > self.limit {
+        if self.line.len() + self.events.pending_len() + bytes.len() > self.limit {
             return Err(Oversize { limit: self.limit });
         }
         self.line.extend_from_slice(bytes);
         Ok(())
-    }
-
-    fn process_line(&mut self, line: &[u8]) -> Result<(), Oversize> {
-        if line.is_empty() {
-            self.dispatch();
-            return Ok(());
-        }
-        if line[0] == b':' {
-            return Ok(());
-        }
-        let (field, value) = match line.iter().position(|&b| b == b':') {
-            Some(colon) => {
-                let value = &line[colon + 1..];
-                (&line[..colon], value.strip_prefix(b" ").unwrap_or(value))
-            }
-            None => (line, &[][..]),
-        };
-        match field {
-            b"data" => {
-                if self.data.len() + value.len() + 1 > self.limit {
-                    return Err(Oversize { limit: self.limit });
-                }
-                if self.has_data {
-                    self.data.push(b'\n');
-                }
-                self.data.extend_from_slice(value);
-                self.has_data = true;
-            }
-            b"event" => {
-                self.event = match value {
-                    b"" | b"message" => None,
-                    other => Some(String::from_utf8_lossy(other).into_owned()),
-                };
-            }
-            b"id" if !value.contains(&0) => {
-                self.last_id = Some(Arc::from(String::from_utf8_lossy(value).as_ref()));
-            }
-            b"retry" if !value.is_empty() && value.iter().all(u8::is_ascii_digit) => {
-                self.retry_ms = std::str::from_utf8(value).ok().and_then(|s| s.parse().ok());
-            }
-            _ => {}
-        }
-        Ok(())
-    }
-
-    fn dispatch(&mut self) {
-        let event = self.event.take();
-        if !self.has_data {
-            return;
-        }
-        self.has_data = false;
-        let data = match String::from_utf8(std::mem::take(&mut self.data)) {
-            Ok(s) => s,
-            Err(e) => String::from_utf8_lossy(e.as_bytes()).into_owned(),
-        };
-        if data.is_empty() {
-            // An event whose data is empty (the priming event of 2025-11-25) carries no message.
-            return;
-        }
-        let event = SseEvent {
-            id: self.last_id.clone(),
-            event,
-            data,
-        };
-        if self.first.is_none() && self.more.is_empty() {
-            self.first = Some(event);
-        } else {
-            self.more.push_back(event);
-        }
     }
 }
 
@@ -324,10 +249,9 @@ mod tests {
         assert!(d.feed(b"data: 0123456789\n").is_err());
     }
 
-    /// What a stream means, worked out the plain way: the whole input at once, split into
-    /// lines, each line read by the field rules. The decoder must agree with it however the
-    /// input is cut into chunks.
-    fn reference(input: &[u8]) -> (Vec<SseEvent>, Option<Arc<str>>, Option<u64>) {
+    /// The lines of a whole input, the way the reference reads them: a BOM dropped, then cut
+    /// at every LF, CRLF and CR.
+    fn reference_lines(input: &[u8]) -> Vec<&[u8]> {
         let input = input.strip_prefix(b"\xEF\xBB\xBF").unwrap_or(input);
         let mut lines = Vec::new();
         let (mut start, mut i) = (0, 0);
@@ -349,9 +273,16 @@ mod tests {
                 _ => i += 1,
             }
         }
+        lines
+    }
+
+    /// What a stream means, worked out the plain way: the whole input at once, split into
+    /// lines, each line read by the field rules. The decoder must agree with it however the
+    /// input is cut into chunks.
+    fn reference(input: &[u8]) -> (Vec<SseEvent>, Option<Arc<str>>, Option<u64>) {
         let (mut events, mut id, mut retry) = (Vec::new(), None, None);
         let (mut data, mut has_data, mut event) = (Vec::<u8>::new(), false, None);
-        for line in lines {
+        for line in reference_lines(input) {
             if line.is_empty() {
                 let name = event.take();
                 if std::mem::take(&mut has_data) && !data.is_empty() {
