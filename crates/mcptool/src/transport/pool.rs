@@ -18,8 +18,13 @@
 //! each socket closes when its task is next polled, microseconds later, without the caller
 //! waiting for it (waiting cost a connect+initialize+close lifecycle about 40 µs, a tenth,
 //! on the benchmark; the socket's close is the same work either way).
+//!
+//! Connection establishment is in `conn`, the keep-alive arithmetic in `keep_alive`; this file
+//! is the pool's bookkeeping: checkout, return, and shutdown.
 
-use std::future::poll_fn;
+mod conn;
+mod keep_alive;
+
 use std::sync::{Arc, Mutex, PoisonError, Weak};
 use std::time::{Duration, Instant};
 
@@ -27,14 +32,10 @@ use bytes::Bytes;
 use http::{Request, Response, Uri};
 use http_body_util::Full;
 use hyper::body::Incoming;
-use hyper::client::conn::http1::{self, SendRequest};
-use hyper_rustls::HttpsConnector;
-use hyper_util::client::legacy::connect::HttpConnector;
-use tokio::task::{AbortHandle, JoinSet};
-use tower_service::Service;
+use tokio::task::JoinSet;
 
-use super::tls;
 use crate::error::{BoxError, Error};
+use conn::{Conn, Connector};
 
 /// Why a request did not get a response head.
 #[derive(Debug)]
@@ -55,7 +56,7 @@ pub(crate) struct ConnPool {
 
 #[derive(Debug)]
 struct Shared {
-    connector: HttpsConnector<HttpConnector>,
+    connector: Connector,
     idle_timeout: Duration,
     state: Mutex<State>,
 }
@@ -76,23 +77,6 @@ struct Idle {
     until: Instant,
 }
 
-/// How much sooner than the server's announced keep-alive timeout a connection is retired.
-const KEEP_ALIVE_MARGIN: Duration = Duration::from_secs(1);
-
-/// One connection: the handle requests are sent through, and its driver task. Dropping it
-/// aborts the driver, which closes the socket.
-#[derive(Debug)]
-struct Conn {
-    send: SendRequest<Full<Bytes>>,
-    driver: AbortHandle,
-}
-
-impl Drop for Conn {
-    fn drop(&mut self) {
-        self.driver.abort();
-    }
-}
-
 /// A connection lent to one response: given back to the pool by [`Lease::give_back`] once
 /// the body has ended, closed if the lease is dropped before that.
 #[derive(Debug)]
@@ -107,21 +91,9 @@ impl ConnPool {
     /// A pool of its own: `TCP_NODELAY`, the connect timeout, HTTP/1.1, the process-wide TLS
     /// configuration, no proxy.
     pub(crate) fn new(connect_timeout: Duration, idle_timeout: Duration) -> Result<Self, Error> {
-        let mut http = HttpConnector::new();
-        http.set_nodelay(true);
-        http.set_connect_timeout(Some(connect_timeout));
-        http.enforce_http(false);
-        // hyper-rustls sets ALPN itself (and refuses a configuration that already has it).
-        let mut tls = tls::client_config()?;
-        tls.alpn_protocols.clear();
-        let connector = hyper_rustls::HttpsConnectorBuilder::new()
-            .with_tls_config(tls)
-            .https_or_http()
-            .enable_http1()
-            .wrap_connector(http);
         Ok(ConnPool {
             shared: Arc::new(Shared {
-                connector,
+                connector: conn::connector(connect_timeout)?,
                 idle_timeout,
                 state: Mutex::new(State::default()),
             }),
@@ -151,12 +123,8 @@ impl ConnPool {
             }
             match conn.send.try_send_request(request).await {
                 Ok(response) => {
-                    let keep_for = match server_keep_alive(response.headers()) {
-                        Some(server) => server
-                            .saturating_sub(KEEP_ALIVE_MARGIN)
-                            .min(self.shared.idle_timeout),
-                        None => self.shared.idle_timeout,
-                    };
+                    let keep_for =
+                        keep_alive::keep_for(response.headers(), self.shared.idle_timeout);
                     let lease = Lease {
                         conn: Some(conn),
                         pool: Arc::downgrade(&self.shared),
@@ -172,18 +140,9 @@ impl ConnPool {
         }
     }
 
+    /// Dials `origin` and gives the new connection's driver to the pool.
     async fn connect(&self, origin: &Uri) -> Result<Conn, SendError> {
-        let mut connector = self.shared.connector.clone();
-        poll_fn(|cx| connector.poll_ready(cx))
-            .await
-            .map_err(SendError::Connect)?;
-        let io = connector
-            .call(origin.clone())
-            .await
-            .map_err(SendError::Connect)?;
-        let (send, connection) = http1::handshake(io)
-            .await
-            .map_err(|e| SendError::Connect(e.into()))?;
+        let (send, connection) = conn::dial(&self.shared.connector, origin).await?;
         let mut state = self.shared.lock();
         if state.closed {
             return Err(SendError::Closed);
@@ -258,21 +217,6 @@ impl Shared {
             until: now + keep_for,
         });
     }
-}
-
-/// The idle timeout a server announced with `Keep-Alive: timeout=N` (RFC 9112 leaves the
-/// header to implementations; Node's HTTP server sends it).
-fn server_keep_alive(headers: &http::HeaderMap) -> Option<Duration> {
-    // A constant name: looking up a `&str` parses and validates it on every response.
-    const KEEP_ALIVE: http::HeaderName = http::HeaderName::from_static("keep-alive");
-    let value = headers.get(KEEP_ALIVE)?.to_str().ok()?;
-    value.split(',').find_map(|param| {
-        let (name, seconds) = param.split_once('=')?;
-        if !name.trim().eq_ignore_ascii_case("timeout") {
-            return None;
-        }
-        seconds.trim().parse::<u64>().ok().map(Duration::from_secs)
-    })
 }
 
 impl Lease {
@@ -420,26 +364,6 @@ mod tests {
         exchange(&pool, addr).await.expect("second");
         assert_eq!(accepted(&mut seen), 2);
         assert_eq!(pool.idle_count(), 1, "the expired connection is gone");
-    }
-
-    #[test]
-    fn reads_the_servers_keep_alive_timeout() {
-        let mut headers = http::HeaderMap::new();
-        assert_eq!(server_keep_alive(&headers), None);
-        for (value, seconds) in [
-            ("timeout=5", Some(5)),
-            ("timeout=5, max=1000", Some(5)),
-            ("max=100,Timeout = 7", Some(7)),
-            ("max=100", None),
-            ("timeout=soon", None),
-        ] {
-            headers.insert("keep-alive", HeaderValue::from_static(value));
-            assert_eq!(
-                server_keep_alive(&headers),
-                seconds.map(Duration::from_secs),
-                "{value}"
-            );
-        }
     }
 
     #[tokio::test]
