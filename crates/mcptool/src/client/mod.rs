@@ -9,13 +9,13 @@ mod handlers;
 mod lifecycle;
 mod listen;
 mod options;
+mod phase;
 mod request;
 mod shared;
 mod stateless;
 mod stream;
 
 use std::sync::Arc;
-use std::sync::atomic::Ordering;
 
 use serde::de::DeserializeOwned;
 use serde_json::{Map, Value, json};
@@ -85,10 +85,10 @@ impl Client {
     /// on a connected or closed client this is an error, never a second session.
     pub async fn open(&self) -> Result<Arc<InitializeResult>, Error> {
         let s = self.shared();
-        if s.closed.load(Ordering::Acquire) {
+        if s.phase.is_closed() {
             return Err(Error::closed());
         }
-        if s.opened.swap(true, Ordering::AcqRel) {
+        if !s.phase.claim_open() {
             return Err(Error::config(
                 "the client is already connected; build another client for another session",
             ));
@@ -123,15 +123,12 @@ impl Client {
 
     /// Whether the client is initialised, not closed, and its session not known to be gone.
     pub fn is_connected(&self) -> bool {
-        let s = self.shared();
-        s.generation.load(Ordering::Acquire) > 0
-            && !s.closed.load(Ordering::Acquire)
-            && !s.is_expired()
+        self.shared().phase.is_live()
     }
 
     /// Whether `close()` has run (or the client was shut down).
     pub fn is_closed(&self) -> bool {
-        self.shared().closed.load(Ordering::Acquire)
+        self.shared().phase.is_closed()
     }
 
     /// Whether this client built its own HTTP pool (rather than borrowing the caller's).

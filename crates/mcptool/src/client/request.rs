@@ -75,7 +75,7 @@ impl Shared {
         }
         // Read before sending: a 404 that arrives after another caller already re-initialised
         // must not start a second session.
-        let seen = self.generation.load(std::sync::atomic::Ordering::Acquire);
+        let seen = self.phase.generation();
         let (reply, _) = match self
             .request_with_retries(method, params, None, options)
             .await
@@ -132,7 +132,7 @@ impl Shared {
         headers: Option<&HeaderMap>,
         options: &RequestOptions,
     ) -> Result<(Reply<R>, Option<SessionId>), Error> {
-        if self.closed.load(std::sync::atomic::Ordering::Acquire) {
+        if self.phase.is_closed() {
             return Err(Error::closed());
         }
         let initialize = method == "initialize";
@@ -141,14 +141,10 @@ impl Shared {
         } else {
             Deadline::Request
         };
-        if !initialize
-            && self
-                .reinitializing
-                .load(std::sync::atomic::Ordering::Acquire)
-        {
-            // A re-initialisation is under way: wait for the new session rather than send
-            // this request with none.
-            drop(self.reinit.lock().await);
+        if !initialize {
+            // A re-initialisation under way: wait for the new session rather than send this
+            // request with none.
+            self.phase.settled().await;
         }
         let (tx, mut rx) = oneshot::channel();
         let pending = Pending::new(
@@ -166,7 +162,7 @@ impl Shared {
         };
         // `close()` fails every registered request through its channel; one that registered
         // after that must see the flag instead.
-        if self.closed.load(std::sync::atomic::Ordering::Acquire) {
+        if self.phase.is_closed() {
             guard.cancel_on_drop = false;
             return Err(Error::closed());
         }
@@ -218,7 +214,7 @@ impl Shared {
         rx: &mut oneshot::Receiver<Answer>,
         capture_session: bool,
     ) -> Result<(Reply<R>, Option<SessionId>), Error> {
-        let generation = self.generation();
+        let generation = self.phase.generation();
         // The request's channel also ends it: `close()` (and expiry) fail it there, and
         // over HTTP+SSE its answer may come on the event stream first.
         let posted = tokio::select! {
@@ -228,7 +224,7 @@ impl Shared {
         };
         let (response, session) = posted.inspect_err(|e| {
             if e.is_session_expired() {
-                self.mark_expired(generation);
+                self.phase.mark_expired(generation);
             }
         })?;
         let answer = match response {
@@ -298,7 +294,7 @@ impl Shared {
                     .lost_in_flight());
                 }
                 Err(e) if e.is_session_expired() => {
-                    self.mark_expired(generation);
+                    self.phase.mark_expired(generation);
                     return Err(e.lost_in_flight());
                 }
                 // Nobody listens any more (a restart, a crash): waiting out the attempts would

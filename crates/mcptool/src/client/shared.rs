@@ -3,7 +3,7 @@
 
 use std::collections::HashMap;
 use std::hash::{BuildHasherDefault, Hasher};
-use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex, PoisonError};
 use std::time::{Duration, Instant};
 
@@ -16,6 +16,7 @@ use tokio_util::task::TaskTracker;
 use super::era::{EraCache, ProtocolEra};
 use super::handlers::Handlers;
 use super::options::{Progress, ProgressFn};
+use super::phase::Phase;
 use super::stateless::Stateless;
 use crate::error::Error;
 use crate::protocol::{
@@ -150,10 +151,9 @@ impl Pending {
 
 pub(crate) struct Shared {
     pub(crate) transport: HttpTransport,
-    /// The stateless dialect, when the client may speak 2026-07-28 ...
+    /// The stateless dialect, when the client may speak 2026-07-28 (whether it does is the
+    /// phase's to say).
     stateless: Option<Stateless>,
-    /// ... and whether it does: from the start when pinned, after the probe when automatic.
-    pub(crate) speaks_stateless: AtomicBool,
     pub(crate) settings: Settings,
     pub(crate) handlers: Handlers,
     pub(crate) client_info: Value,
@@ -168,17 +168,8 @@ pub(crate) struct Shared {
     /// their channels, which `fail_all` answers with a closed error).
     pub(crate) cancel: CancellationToken,
     pub(crate) tracker: TaskTracker,
-    pub(crate) closed: AtomicBool,
-    /// Set by the first `open()`: a client opens once.
-    pub(crate) opened: AtomicBool,
-    /// The generation whose session the server was seen to have dropped (0: none).
-    expired_at: AtomicU64,
-    /// Bumped by every successful `initialize`; lets concurrent callers share one.
-    pub(crate) generation: AtomicU64,
-    pub(crate) reinit: tokio::sync::Mutex<()>,
-    /// Set while a re-initialisation holds `reinit`: what requests check, a load where
-    /// trying the lock would write to a line every caller shares.
-    pub(crate) reinitializing: AtomicBool,
+    /// Where the client is in its life (open, expired, closed) and which era it speaks.
+    pub(crate) phase: Phase,
     pub(crate) server: Mutex<Option<Arc<InitializeResult>>>,
     pub(crate) stream_stop: Mutex<Option<CancellationToken>>,
 }
@@ -188,7 +179,7 @@ impl std::fmt::Debug for Shared {
         f.debug_struct("Shared")
             .field("url", &self.transport.url().as_str())
             .field("session", &self.transport.session_id())
-            .field("closed", &self.closed.load(Ordering::Relaxed))
+            .field("phase", &self.phase)
             .finish_non_exhaustive()
     }
 }
@@ -198,7 +189,7 @@ impl Shared {
     pub(crate) fn dialect(&self) -> Option<&Stateless> {
         self.stateless
             .as_ref()
-            .filter(|_| self.speaks_stateless.load(Ordering::Acquire))
+            .filter(|_| self.phase.is_stateless())
     }
 
     /// The stateless dialect to probe with, when the era is automatic (or pinned).
@@ -219,7 +210,7 @@ impl Shared {
         Shared {
             transport,
             stateless,
-            speaks_stateless: AtomicBool::new(settings.era == ProtocolEra::Stateless),
+            phase: Phase::new(settings.era == ProtocolEra::Stateless),
             settings,
             handlers,
             client_info,
@@ -230,32 +221,9 @@ impl Shared {
             notification_capacity: notification_capacity.max(1),
             cancel: CancellationToken::new(),
             tracker: TaskTracker::new(),
-            closed: AtomicBool::new(false),
-            opened: AtomicBool::new(false),
-            expired_at: AtomicU64::new(0),
-            generation: AtomicU64::new(0),
-            reinit: tokio::sync::Mutex::new(()),
-            reinitializing: AtomicBool::new(false),
             server: Mutex::new(None),
             stream_stop: Mutex::new(None),
         }
-    }
-
-    /// The current session generation (bumped by every successful `initialize`).
-    pub(crate) fn generation(&self) -> u64 {
-        self.generation.load(Ordering::Acquire)
-    }
-
-    /// Records that the session of `generation` is gone. A late 404 for an old session does
-    /// not mark the current one.
-    pub(crate) fn mark_expired(&self, generation: u64) {
-        self.expired_at.fetch_max(generation, Ordering::AcqRel);
-    }
-
-    /// Whether the current session is known to be gone.
-    pub(crate) fn is_expired(&self) -> bool {
-        let current = self.generation();
-        current > 0 && self.expired_at.load(Ordering::Acquire) >= current
     }
 
     pub(crate) fn next_id(&self) -> RequestId {
@@ -426,7 +394,7 @@ impl Shared {
 
     /// Stops everything without waiting: the path of `Drop`.
     pub(crate) fn shutdown_now(&self) {
-        self.closed.store(true, Ordering::Release);
+        self.phase.close();
         self.cancel.cancel();
         self.fail_all(Error::closed);
         self.transport.release();

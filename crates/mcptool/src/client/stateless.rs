@@ -357,10 +357,7 @@ impl Shared {
     /// era cache, to another client a moment ago).
     pub(crate) fn adopt_discovered(&self, result: Arc<InitializeResult>) {
         *self.server.lock().unwrap_or_else(PoisonError::into_inner) = Some(result);
-        self.speaks_stateless
-            .store(true, std::sync::atomic::Ordering::Release);
-        self.generation
-            .fetch_add(1, std::sync::atomic::Ordering::AcqRel);
+        self.phase.opened(true);
     }
 
     /// The caching hints of this client's `server/discover` answer, once it has one.

@@ -43,11 +43,7 @@ impl Shared {
     /// for the current session unless it was started already or the session is not up. A
     /// stream that ended for good (405, 409, failures) is not started again.
     pub(crate) fn standalone_stream_needed(self: &Arc<Self>) {
-        if self.settings.standalone_stream == StandaloneStream::WhenNeeded
-            && self.generation() > 0
-            && !self.is_expired()
-            && !self.closed.load(std::sync::atomic::Ordering::Acquire)
-        {
+        if self.settings.standalone_stream == StandaloneStream::WhenNeeded && self.phase.is_live() {
             self.spawn_standalone_stream(false);
         }
     }
@@ -107,7 +103,7 @@ impl Shared {
                 }
             }
             tracing::warn!("legacy HTTP+SSE stream ended; the session is gone");
-            shared.mark_expired(shared.generation());
+            shared.phase.mark_expired(shared.phase.generation());
             shared.fail_all(|| {
                 crate::error::Error::network("legacy HTTP+SSE stream ended; the session is gone")
                     .lost_in_flight()
@@ -127,7 +123,7 @@ impl Shared {
     }
 
     async fn run_standalone_stream(self: Arc<Self>, stop: CancellationToken) {
-        let generation = self.generation();
+        let generation = self.phase.generation();
         let mut failures = 0u32;
         let mut last_id: Option<String> = None;
         loop {
@@ -183,7 +179,7 @@ impl Shared {
                     stream.retry().unwrap_or(self.settings.default_retry)
                 }
                 Err(e) if e.is_session_expired() => {
-                    self.mark_expired(generation);
+                    self.phase.mark_expired(generation);
                     return;
                 }
                 Err(e) if e.is_closed() => return,
