@@ -355,3 +355,26 @@ async fn a_remembered_era_the_server_no_longer_speaks_is_detected_again() {
     })
     .await;
 }
+
+#[tokio::test]
+async fn a_session_pinned_client_takes_a_modern_refusal_as_final() {
+    within(Duration::from_secs(30), async {
+        let server = start(ServerConfig::default().era(Era::Stateless)).await;
+        let err = Client::builder(server.url())
+            .protocol_era(ProtocolEra::Session)
+            .connect()
+            .await
+            .expect_err("a stateless-only server refuses initialize");
+        assert_eq!(err.kind(), mcptool::ErrorKind::Protocol, "{err:?}");
+        assert!(err.to_string().contains("2026-07-28"), "{err}");
+        let snap = wait_stats(&server, "closed", |s| s.open_connections == 0).await;
+        assert_eq!(snap.methods.get("initialize"), Some(&1));
+        assert_eq!(
+            snap.status_counts.get(&405),
+            None,
+            "no HTTP+SSE GET after it"
+        );
+        server.shutdown().await;
+    })
+    .await;
+}

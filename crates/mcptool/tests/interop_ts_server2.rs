@@ -287,10 +287,14 @@ async fn a_session_pinned_client_is_refused_by_a_modern_only_server() {
             "a pinned client does not probe: {stats:#?}"
         );
         assert_eq!(stats.sessions_opened, 0);
-        // The peer refused initialize with -32022 and `supported: ["2026-07-28"]`. mcptool
-        // 2026-12 reads that 400 as "not Streamable HTTP", tries HTTP+SSE (GET, 405) and
-        // reports the 405; either status is accepted here until the client names the versions.
-        assert!(matches!(err.status(), Some(400 | 405)), "{err:?}");
+        // The peer refused initialize with -32022 and `supported: ["2026-07-28"]`: a final
+        // answer that names what it serves, not a reason to try HTTP+SSE.
+        assert_eq!(err.kind(), mcptool::ErrorKind::Protocol, "{err:?}");
+        assert!(err.to_string().contains("2026-07-28"), "{err}");
+        assert!(
+            !stats.requests.iter().any(|r| r.http_method == "GET"),
+            "no HTTP+SSE attempt: {stats:#?}"
+        );
         peer.assert_alive();
     })
     .await;

@@ -120,8 +120,11 @@ impl Shared {
         let cache = self.settings.era_cache.clone();
         if let Some(found) = cache.as_ref().and_then(|c| c.get(&url)) {
             match self.open_as(&found).await {
-                Err(e) if e.kind() == ErrorKind::HttpStatus => {
-                    tracing::info!(status = ?e.status(), "the remembered era was refused; detecting again");
+                // Refused in the remembered era (a status, or a 2026-07-28 error naming other
+                // versions): the server changed. A network failure or a deadline says nothing
+                // about the era and is reported as it is.
+                Err(e) if e.kind() == ErrorKind::HttpStatus || e.is_protocol() => {
+                    tracing::info!(error = %e, "the remembered era was refused; detecting again");
                     if let Some(cache) = &cache {
                         cache.forget(&url);
                     }

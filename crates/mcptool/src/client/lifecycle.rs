@@ -1,10 +1,10 @@
 //! Opening and ending a session: `initialize`, single-flight re-initialisation, `close()`.
 
 use std::sync::Arc;
-use std::sync::atomic::{AtomicBool, Ordering};
 
 use serde_json::{Value, json};
 
+use super::era::is_older_server;
 use super::options::RequestOptions;
 use super::request::Reply;
 use super::shared::{LegacyFallback, Shared};
@@ -75,13 +75,12 @@ impl Shared {
                     if self.settings.legacy_fallback == LegacyFallback::Auto
                         && start == Start::Streamable
                         && !self.transport.is_legacy()
-                        && matches!(e.status(), Some(400 | 404 | 405))
-                        && e.kind() == crate::ErrorKind::HttpStatus =>
+                        && is_older_server(&e) =>
                 {
                     tracing::info!(status = ?e.status(), "initialize refused; trying the legacy HTTP+SSE transport");
                     self.initialize_legacy(&params).await?
                 }
-                other => other?,
+                other => other.map_err(refused_version)?,
             }
         };
         let result: InitializeResult = reply.decode("initialize")?;
@@ -104,7 +103,7 @@ impl Shared {
             .server
             .lock()
             .unwrap_or_else(std::sync::PoisonError::into_inner) = Some(Arc::clone(&result));
-        self.generation.fetch_add(1, Ordering::AcqRel);
+        self.phase.opened(false);
         self.start_standalone_stream();
         tracing::debug!(
             session = ?self.transport.session_id(),
@@ -131,20 +130,11 @@ impl Shared {
     /// Starts a new session after the old one expired, unless another caller already did
     /// since `seen_generation`: one re-initialisation serves every concurrent caller.
     pub(crate) async fn reinitialize(self: &Arc<Self>, seen_generation: u64) -> Result<(), Error> {
-        let _single_flight = self.reinit.lock().await;
-        /// Clears the flag however the re-initialisation ends, cancellation included.
-        struct Flag<'a>(&'a AtomicBool);
-        impl Drop for Flag<'_> {
-            fn drop(&mut self) {
-                self.0.store(false, Ordering::Release);
-            }
-        }
-        self.reinitializing.store(true, Ordering::Release);
-        let _flag = Flag(&self.reinitializing);
-        if self.generation.load(Ordering::Acquire) != seen_generation {
+        let _single_flight = self.phase.reinitializing().await;
+        if self.phase.generation() != seen_generation {
             return Ok(());
         }
-        if self.closed.load(Ordering::Acquire) {
+        if self.phase.is_closed() {
             return Err(Error::closed());
         }
         self.stop_standalone_stream();
@@ -154,7 +144,7 @@ impl Shared {
 
     /// The whole teardown: background tasks, standalone stream, session `DELETE`, pool.
     pub(crate) async fn close(self: &Arc<Self>) -> Result<CloseOutcome, Error> {
-        if self.closed.swap(true, Ordering::AcqRel) {
+        if !self.phase.close() {
             return Ok(CloseOutcome::AlreadyClosed);
         }
         self.stop_standalone_stream();
@@ -174,7 +164,7 @@ impl Shared {
         if self.dialect().is_some() {
             return Ok(CloseOutcome::Stateless);
         }
-        if self.transport.session_id().is_none() || self.is_expired() {
+        if self.transport.session_id().is_none() || self.phase.is_expired() {
             return Ok(CloseOutcome::NoSession);
         }
         if !self.settings.terminate_on_close {
@@ -188,4 +178,23 @@ impl Shared {
             Ok(Err(e)) => Err(e),
         }
     }
+}
+
+/// A 2026-07-28 server's refusal of `initialize` (-32022) is final, not a reason to try
+/// HTTP+SSE: the error names the versions it serves.
+fn refused_version(error: Error) -> Error {
+    let supported = match error.rpc_error() {
+        Some(rpc) if rpc.code == crate::protocol::modern::codes::UNSUPPORTED_PROTOCOL_VERSION => {
+            rpc.data
+                .as_ref()
+                .map(crate::protocol::modern::supported_versions)
+                .unwrap_or_default()
+        }
+        _ => return error,
+    };
+    Error::protocol(format!(
+        "the server refused initialize: it serves {}, none of them a session-era version this client was pinned to",
+        if supported.is_empty() { "no version it names".to_owned() } else { supported.join(", ") }
+    ))
+    .with_source(error)
 }
