@@ -8,6 +8,8 @@
 //! - sequential `tools/call` calls/s, p50 and p99 latency;
 //! - calls/s with many concurrent callers;
 //! - connect + initialize + close time;
+//! - mcptool's connect to first answer in each era: pinned, detected by its own probe, or
+//!   detected once and lent through an era cache;
 //! - RSS per idle open session and open file descriptors after many lifecycles, measured in a
 //!   child process (see [`run_child_if_requested`]).
 //!
@@ -21,6 +23,7 @@
 //! ```
 
 mod config;
+mod connect;
 mod error;
 mod floor;
 mod measure;
@@ -30,6 +33,7 @@ mod run;
 mod subjects;
 
 pub use config::BenchConfig;
+pub use connect::ConnectFigure;
 pub use error::{Error, chain};
 pub use measure::Figures;
 pub use memory::{CHILD_ENV, MemoryFigures, run_child_if_requested};

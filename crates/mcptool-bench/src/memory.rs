@@ -200,7 +200,9 @@ enum Session {
 async fn open(url: &str, client: ChildClient) -> Result<Session, Error> {
     match client {
         // No standalone GET stream: 10 000 of them would need 20 000 descriptors on each side.
+        // The session era, pinned: what an idle session costs is the question.
         ChildClient::Mcptool => mcptool::Client::builder(url)
+            .protocol_era(mcptool::ProtocolEra::Session)
             .standalone_stream(false)
             .connect()
             .await

@@ -5,6 +5,7 @@ use std::fmt::Write as _;
 
 use serde_json::{Map, Value, json};
 
+use crate::connect::ConnectFigure;
 use crate::measure::{Figures, median};
 use crate::memory::MemoryFigures;
 
@@ -47,6 +48,8 @@ pub struct Report {
     pub clients: Vec<ClientReport>,
     /// Clients that were not measured, and why (not installed, or failed).
     pub skipped: Vec<(String, String)>,
+    /// mcptool's connect to first answer in each era and detection mode.
+    pub connect: Vec<ConnectFigure>,
 }
 
 impl ClientReport {
@@ -115,6 +118,21 @@ impl Report {
             }
             all.insert(client.name.clone(), entry);
         }
+        if !self.connect.is_empty() {
+            let connect: Vec<Value> = self
+                .connect
+                .iter()
+                .map(|c| {
+                    json!({
+                        "server": c.server,
+                        "case": c.case,
+                        "ms": round(c.ms, 3),
+                        "ratio_to_session_connect": round(c.ratio, 3),
+                    })
+                })
+                .collect();
+            all.insert("connect_to_first_answer".to_owned(), Value::Array(connect));
+        }
         Value::Object(all)
     }
 
@@ -163,6 +181,16 @@ impl Report {
                     "not measured".to_owned()
                 };
                 let _ = writeln!(out, "| {} | {} | {} |", c.name, rss.join(", "), fds);
+            }
+        }
+        if !self.connect.is_empty() {
+            out.push_str("\n| mcptool connect to first answer | server | ms | × session connect |\n|---|---|---:|---:|\n");
+            for c in &self.connect {
+                let _ = writeln!(
+                    out,
+                    "| {} | {} | {:.3} | {:.2} |",
+                    c.case, c.server, c.ms, c.ratio
+                );
             }
         }
         for (name, why) in &self.skipped {

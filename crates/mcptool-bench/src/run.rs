@@ -255,6 +255,10 @@ async fn measure_all(url: &str, config: &BenchConfig, rivals: bool) -> Result<Re
         );
         report.clients.insert(report.clients.len().min(1), line);
     }
+    if config.wants("connect") {
+        eprintln!("connect to first answer");
+        report.connect = crate::connect::measure(url, config.url.is_none(), config).await?;
+    }
     if config.memory {
         measure_memory(url, config, rivals, &mut report).await?;
     }
