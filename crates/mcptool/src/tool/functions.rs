@@ -186,6 +186,83 @@ pub(crate) struct Catalog {
     by_name: HashMap<String, usize>,
 }
 
+impl Entry {
+    /// The function of a tool, named `prefix` + its name.
+    fn tool(tool: &Tool, prefix: &str) -> Entry {
+        let parameters = object_schema(&tool.input_schema);
+        Entry {
+            input: Schema::compile(&parameters, &tool.name),
+            output: tool
+                .output_schema
+                .as_ref()
+                .and_then(|s| Schema::compile(s, &tool.name)),
+            function: Function {
+                name: normalize_function_name(&format!("{prefix}{}", tool.name)),
+                mcp_name: tool.name.clone(),
+                kind: FunctionKind::Tool,
+                description: tool
+                    .description
+                    .clone()
+                    .or_else(|| tool.title.clone())
+                    .unwrap_or_default(),
+                parameters,
+                output_schema: tool.output_schema.clone(),
+                annotations: tool.annotations.clone(),
+            },
+        }
+    }
+
+    /// The function of a prompt, named `prefix` + its name.
+    fn prompt(prompt: &Prompt, prefix: &str) -> Entry {
+        let parameters = prompt_schema(prompt);
+        Entry {
+            input: Schema::compile(&parameters, &prompt.name),
+            output: None,
+            function: Function {
+                name: normalize_function_name(&format!("{prefix}{}", prompt.name)),
+                mcp_name: prompt.name.clone(),
+                kind: FunctionKind::Prompt,
+                description: prompt
+                    .description
+                    .clone()
+                    .or_else(|| prompt.title.clone())
+                    .unwrap_or_default(),
+                parameters,
+                output_schema: None,
+                annotations: None,
+            },
+        }
+    }
+}
+
+/// Refuses a list in which the server named one `what` (tool, prompt) twice.
+fn listed_once<'a>(what: &str, names: impl IntoIterator<Item = &'a str>) -> Result<(), Error> {
+    let mut seen = HashSet::new();
+    for name in names {
+        if !seen.insert(name) {
+            return Err(Error::protocol(format!(
+                "server listed {what} {name:?} twice"
+            )));
+        }
+    }
+    Ok(())
+}
+
+/// The index of each function by name; two MCP names that normalise alike are an error.
+fn index_by_name(entries: &[Entry]) -> Result<HashMap<String, usize>, Error> {
+    let mut by_name = HashMap::with_capacity(entries.len());
+    for (i, entry) in entries.iter().enumerate() {
+        if let Some(j) = by_name.insert(entry.function.name.clone(), i) {
+            return Err(Error::config(format!(
+                "{:?} and {:?} both become function {:?}; use allowed_tools or a prefix \
+                 to tell them apart",
+                entries[j].function.mcp_name, entry.function.mcp_name, entry.function.name
+            )));
+        }
+    }
+    Ok(by_name)
+}
+
 impl Catalog {
     /// Builds the functions of `tools` (those allowed) and `prompts`. Two tools with one name,
     /// or two names that normalise alike, are an error.
@@ -195,82 +272,16 @@ impl Catalog {
         allowed: Option<&[String]>,
         prefix: Option<&str>,
     ) -> Result<Catalog, Error> {
-        let mut seen = HashSet::new();
-        for tool in tools {
-            if !seen.insert(tool.name.as_str()) {
-                return Err(Error::protocol(format!(
-                    "server listed tool {:?} twice",
-                    tool.name
-                )));
-            }
-        }
-        let mut seen = HashSet::new();
-        for prompt in prompts {
-            if !seen.insert(prompt.name.as_str()) {
-                return Err(Error::protocol(format!(
-                    "server listed prompt {:?} twice",
-                    prompt.name
-                )));
-            }
-        }
+        listed_once("tool", tools.iter().map(|t| t.name.as_str()))?;
+        listed_once("prompt", prompts.iter().map(|p| p.name.as_str()))?;
         let prefix = prefix.unwrap_or("");
-        let mut entries = Vec::new();
-        for tool in tools {
-            if allowed.is_some_and(|a| !a.iter().any(|n| n == &tool.name)) {
-                continue;
-            }
-            let parameters = object_schema(&tool.input_schema);
-            entries.push(Entry {
-                input: Schema::compile(&parameters, &tool.name),
-                output: tool
-                    .output_schema
-                    .as_ref()
-                    .and_then(|s| Schema::compile(s, &tool.name)),
-                function: Function {
-                    name: normalize_function_name(&format!("{prefix}{}", tool.name)),
-                    mcp_name: tool.name.clone(),
-                    kind: FunctionKind::Tool,
-                    description: tool
-                        .description
-                        .clone()
-                        .or_else(|| tool.title.clone())
-                        .unwrap_or_default(),
-                    parameters,
-                    output_schema: tool.output_schema.clone(),
-                    annotations: tool.annotations.clone(),
-                },
-            });
-        }
-        for prompt in prompts {
-            let parameters = prompt_schema(prompt);
-            entries.push(Entry {
-                input: Schema::compile(&parameters, &prompt.name),
-                output: None,
-                function: Function {
-                    name: normalize_function_name(&format!("{prefix}{}", prompt.name)),
-                    mcp_name: prompt.name.clone(),
-                    kind: FunctionKind::Prompt,
-                    description: prompt
-                        .description
-                        .clone()
-                        .or_else(|| prompt.title.clone())
-                        .unwrap_or_default(),
-                    parameters,
-                    output_schema: None,
-                    annotations: None,
-                },
-            });
-        }
-        let mut by_name = HashMap::with_capacity(entries.len());
-        for (i, entry) in entries.iter().enumerate() {
-            if let Some(j) = by_name.insert(entry.function.name.clone(), i) {
-                return Err(Error::config(format!(
-                    "{:?} and {:?} both become function {:?}; use allowed_tools or a prefix \
-                     to tell them apart",
-                    entries[j].function.mcp_name, entry.function.mcp_name, entry.function.name
-                )));
-            }
-        }
+        let entries: Vec<Entry> = tools
+            .iter()
+            .filter(|tool| allowed.is_none_or(|a| a.iter().any(|n| n == &tool.name)))
+            .map(|tool| Entry::tool(tool, prefix))
+            .chain(prompts.iter().map(|prompt| Entry::prompt(prompt, prefix)))
+            .collect();
+        let by_name = index_by_name(&entries)?;
         Ok(Catalog { entries, by_name })
     }
 
