@@ -5,8 +5,8 @@ use std::sync::Arc;
 use serde_json::{Value, json};
 
 use super::era::is_older_server;
+use super::exchange::Reply;
 use super::options::RequestOptions;
-use super::request::Reply;
 use super::shared::{LegacyFallback, Shared};
 use crate::error::{Deadline, Error};
 use crate::protocol::{InitializeResult, ProtocolVersion};
@@ -148,7 +148,7 @@ impl Shared {
             return Ok(CloseOutcome::AlreadyClosed);
         }
         self.stop_standalone_stream();
-        self.fail_all(Error::closed);
+        self.router.fail_all(Error::closed);
         let deleted = self.delete_session().await;
         self.cancel.cancel();
         self.tracker.close();

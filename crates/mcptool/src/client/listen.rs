@@ -10,7 +10,7 @@ use std::time::Duration;
 use serde_json::{Map, Value, json};
 use tokio_util::sync::CancellationToken;
 
-use super::request::jittered;
+use super::retry::jittered;
 use super::shared::Shared;
 use super::stateless::Stateless;
 use crate::protocol::modern::meta_keys;
@@ -67,7 +67,7 @@ impl Shared {
         }
         let mut failures = 0u32;
         loop {
-            let id = self.next_id();
+            let id = self.router.next_id();
             let end = tokio::select! {
                 () = stop.cancelled() => return,
                 end = self.listen_once(dialect, id, &filter) => end,

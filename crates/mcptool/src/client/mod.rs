@@ -5,12 +5,16 @@ mod builder;
 mod cache;
 mod decode;
 mod era;
+mod exchange;
 mod handlers;
 mod lifecycle;
 mod listen;
 mod options;
 mod phase;
+mod reply_stream;
 mod request;
+mod retry;
+mod router;
 mod shared;
 mod stateless;
 mod stream;
@@ -26,7 +30,8 @@ pub use era::{EraCache, ProtocolEra};
 pub use handlers::{Handler, HandlerFuture};
 pub use lifecycle::CloseOutcome;
 pub use options::{Progress, RequestOptions};
-pub use shared::{LegacyFallback, ReconnectPolicy, ServerNotification, StandaloneStream};
+pub use router::ServerNotification;
+pub use shared::{LegacyFallback, ReconnectPolicy, StandaloneStream};
 
 use crate::error::Error;
 use crate::protocol::{
@@ -138,7 +143,7 @@ impl Client {
 
     /// How many requests are waiting for an answer.
     pub fn requests_in_flight(&self) -> usize {
-        self.shared().pending_count()
+        self.shared().router.pending_count()
     }
 
     /// Subscribes to the server's notifications (list changes, log messages...). Progress
@@ -146,7 +151,7 @@ impl Client {
     /// [`StandaloneStream::WhenNeeded`], the first subscription opens the standalone stream
     /// that carries them (at once if the session is up, else right after `initialize`).
     pub fn notifications(&self) -> broadcast::Receiver<ServerNotification> {
-        let receiver = self.shared().subscribe();
+        let receiver = self.shared().router.subscribe();
         self.shared().standalone_stream_needed();
         receiver
     }

@@ -1,38 +1,23 @@
 //! The state one client shares with its background tasks, and the routing of every message
 //! the server sends, whichever stream it arrives on.
 
-use std::collections::HashMap;
-use std::hash::{BuildHasherDefault, Hasher};
-use std::sync::atomic::{AtomicU64, Ordering};
-use std::sync::{Arc, Mutex, PoisonError};
-use std::time::{Duration, Instant};
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
 
 use serde_json::Value;
-use serde_json::value::RawValue;
-use tokio::sync::{broadcast, oneshot};
 use tokio_util::sync::CancellationToken;
 use tokio_util::task::TaskTracker;
 
 use super::era::{EraCache, ProtocolEra};
 use super::handlers::Handlers;
-use super::options::{Progress, ProgressFn};
 use super::phase::Phase;
+use super::router::{Routed, Router};
 use super::stateless::Stateless;
 use crate::error::Error;
 use crate::protocol::{
     Incoming, InitializeResult, RequestId, RpcError, encode_notification, encode_response,
 };
 use crate::transport::HttpTransport;
-
-/// A notification the server sent that is not about one request (list changes, log messages,
-/// resource updates...).
-#[derive(Clone, Debug, PartialEq)]
-pub struct ServerNotification {
-    /// The notification's method, e.g. `notifications/tools/list_changed`.
-    pub method: String,
-    /// Its params, as sent.
-    pub params: Option<Value>,
-}
 
 /// What happens when the server says our session is gone.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
@@ -106,49 +91,6 @@ pub(crate) struct Settings {
     pub(crate) era_cache: Option<EraCache>,
 }
 
-/// Hashes our request ids, which are distinct counters we made ourselves: no attacker chooses
-/// them, so SipHash's protection buys nothing and costs a measurable share of each request.
-#[derive(Default)]
-pub(crate) struct IdHasher(u64);
-
-impl Hasher for IdHasher {
-    fn finish(&self) -> u64 {
-        // Spread sequential ids over the table's buckets (Fibonacci hashing).
-        self.0.wrapping_mul(0x9E37_79B9_7F4A_7C15)
-    }
-
-    fn write(&mut self, bytes: &[u8]) {
-        for &b in bytes {
-            self.0 = (self.0 << 8) | u64::from(b);
-        }
-    }
-
-    fn write_u64(&mut self, n: u64) {
-        self.0 = n;
-    }
-}
-
-pub(crate) struct Pending {
-    tx: oneshot::Sender<Result<Box<RawValue>, Error>>,
-    progress: Option<ProgressFn>,
-    /// When progress last arrived: kept only for a request whose deadline it extends.
-    pub(crate) last_progress: Option<Arc<Mutex<Option<Instant>>>>,
-}
-
-impl Pending {
-    pub(crate) fn new(
-        tx: oneshot::Sender<Result<Box<RawValue>, Error>>,
-        progress: Option<ProgressFn>,
-        track_progress: bool,
-    ) -> Pending {
-        Pending {
-            tx,
-            progress,
-            last_progress: track_progress.then(|| Arc::new(Mutex::new(None))),
-        }
-    }
-}
-
 pub(crate) struct Shared {
     pub(crate) transport: HttpTransport,
     /// The stateless dialect, when the client may speak 2026-07-28 (whether it does is the
@@ -158,12 +100,8 @@ pub(crate) struct Shared {
     pub(crate) handlers: Handlers,
     pub(crate) client_info: Value,
     pub(crate) offered_version: crate::protocol::ProtocolVersion,
-    pending: Mutex<HashMap<RequestId, Pending, BuildHasherDefault<IdHasher>>>,
-    next_id: AtomicU64,
-    /// Made on the first subscription: a broadcast channel preallocates every slot, and most
-    /// sessions never subscribe (notifications with no subscriber are dropped either way).
-    notifications: std::sync::OnceLock<broadcast::Sender<ServerNotification>>,
-    notification_capacity: usize,
+    /// Requests waiting for their answers, and the subscribers to notifications.
+    pub(crate) router: Router,
     /// Cancelled at close or drop: stops every background task (requests in flight end through
     /// their channels, which `fail_all` answers with a closed error).
     pub(crate) cancel: CancellationToken,
@@ -215,10 +153,7 @@ impl Shared {
             handlers,
             client_info,
             offered_version,
-            pending: Mutex::new(HashMap::default()),
-            next_id: AtomicU64::new(0),
-            notifications: std::sync::OnceLock::new(),
-            notification_capacity: notification_capacity.max(1),
+            router: Router::new(notification_capacity),
             cancel: CancellationToken::new(),
             tracker: TaskTracker::new(),
             server: Mutex::new(None),
@@ -226,97 +161,14 @@ impl Shared {
         }
     }
 
-    pub(crate) fn next_id(&self) -> RequestId {
-        self.next_id.fetch_add(1, Ordering::Relaxed)
-    }
-
-    /// Whether anyone ever subscribed to notifications.
-    pub(crate) fn has_subscribers(&self) -> bool {
-        self.notifications.get().is_some()
-    }
-
-    pub(crate) fn subscribe(&self) -> broadcast::Receiver<ServerNotification> {
-        self.notifications
-            .get_or_init(|| broadcast::channel(self.notification_capacity).0)
-            .subscribe()
-    }
-
-    pub(crate) fn register(&self, id: RequestId, pending: Pending) {
-        self.pending
-            .lock()
-            .unwrap_or_else(PoisonError::into_inner)
-            .insert(id, pending);
-    }
-
-    /// Forgets a request; returns whether it was still waiting.
-    pub(crate) fn unregister(&self, id: RequestId) -> bool {
-        self.pending
-            .lock()
-            .unwrap_or_else(PoisonError::into_inner)
-            .remove(&id)
-            .is_some()
-    }
-
-    pub(crate) fn pending_count(&self) -> usize {
-        self.pending
-            .lock()
-            .unwrap_or_else(PoisonError::into_inner)
-            .len()
-    }
-
-    /// Fails every waiting request with `error()` (close, expiry, restart).
-    pub(crate) fn fail_all(&self, error: impl Fn() -> Error) {
-        let drained: Vec<Pending> = self
-            .pending
-            .lock()
-            .unwrap_or_else(PoisonError::into_inner)
-            .drain()
-            .map(|(_, p)| p)
-            .collect();
-        for p in drained {
-            let _ = p.tx.send(Err(error()));
-        }
-    }
-
-    /// Routes one message from the server. Returns a JSON-RPC error that names no request of
-    /// ours (id `null` or foreign), for the caller to attribute when it can.
+    /// Routes one message from the server: answers and notifications through the router,
+    /// server requests to our handlers (in a task of the client's). Returns a JSON-RPC error
+    /// that names no request of ours (id `null` or foreign), for the caller to attribute.
     pub(crate) fn dispatch(self: &Arc<Self>, message: Incoming) -> Option<RpcError> {
-        match message {
-            Incoming::Response {
-                id: Some(id),
-                outcome,
-            } => {
-                let pending = self
-                    .pending
-                    .lock()
-                    .unwrap_or_else(PoisonError::into_inner)
-                    .remove(&id);
-                match pending {
-                    Some(p) => {
-                        let _ = p.tx.send(outcome.map_err(Error::rpc));
-                    }
-                    None => tracing::debug!(id, "dropped a response to no waiting request"),
-                }
-                None
-            }
-            Incoming::Response { id: None, outcome } => match outcome {
-                Err(error) => Some(error),
-                Ok(_) => {
-                    tracing::debug!("dropped a result with an id that is not ours");
-                    None
-                }
-            },
-            Incoming::Notification { method, params } => {
-                if method == "notifications/progress" {
-                    self.progress(params);
-                } else {
-                    if let Some(subscribers) = self.notifications.get() {
-                        let _ = subscribers.send(ServerNotification { method, params });
-                    }
-                }
-                None
-            }
-            Incoming::Request { id, method, params } => {
+        match self.router.route(message) {
+            Routed::Done => None,
+            Routed::Unattributed(error) => Some(error),
+            Routed::Request { id, method, params } => {
                 let shared = Arc::clone(self);
                 self.tracker.spawn(async move {
                     let cancel = shared.cancel.clone();
@@ -326,29 +178,6 @@ impl Shared {
                     }
                 });
                 None
-            }
-        }
-    }
-
-    fn progress(&self, params: Option<Value>) {
-        let Some(params) = params else { return };
-        let Some(token) = params.get("progressToken").and_then(Value::as_u64) else {
-            return;
-        };
-        let (callback, last) = {
-            let pending = self.pending.lock().unwrap_or_else(PoisonError::into_inner);
-            match pending.get(&token) {
-                Some(p) => (p.progress.clone(), p.last_progress.clone()),
-                None => return,
-            }
-        };
-        if let Some(last) = last {
-            *last.lock().unwrap_or_else(PoisonError::into_inner) = Some(Instant::now());
-        }
-        if let Some(callback) = callback {
-            match serde_json::from_value::<Progress>(params) {
-                Ok(p) => callback(p),
-                Err(e) => tracing::debug!(error = %e, "ignored a malformed progress notification"),
             }
         }
     }
@@ -396,7 +225,7 @@ impl Shared {
     pub(crate) fn shutdown_now(&self) {
         self.phase.close();
         self.cancel.cancel();
-        self.fail_all(Error::closed);
+        self.router.fail_all(Error::closed);
         self.transport.release();
     }
 }

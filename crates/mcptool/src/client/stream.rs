@@ -9,7 +9,7 @@ use std::time::Duration;
 
 use tokio_util::sync::CancellationToken;
 
-use super::request::jittered;
+use super::retry::jittered;
 use super::shared::{Shared, StandaloneStream};
 use crate::protocol::Incoming;
 use crate::transport::GetOutcome;
@@ -26,7 +26,7 @@ impl Shared {
             StandaloneStream::Never => false,
             // In 2026-07-28 handlers answer input_required results: they need no stream.
             StandaloneStream::WhenNeeded => {
-                self.has_subscribers() || (self.dialect().is_none() && self.handlers.any())
+                self.router.has_subscribers() || (self.dialect().is_none() && self.handlers.any())
             }
         }
     }
@@ -104,7 +104,7 @@ impl Shared {
             }
             tracing::warn!("legacy HTTP+SSE stream ended; the session is gone");
             shared.phase.mark_expired(shared.phase.generation());
-            shared.fail_all(|| {
+            shared.router.fail_all(|| {
                 crate::error::Error::network("legacy HTTP+SSE stream ended; the session is gone")
                     .lost_in_flight()
             });
