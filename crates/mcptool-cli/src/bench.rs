@@ -35,7 +35,9 @@ pub(crate) struct BenchArgs {
     #[arg(long)]
     smoke: bool,
     /// Measure only these clients, comma-separated (floor, reqwest_raw, hyper_pooled, mcptool,
-    /// rmcp, rmcp_pooled, typescript_sdk, python_sdk); the floor is always measured.
+    /// rmcp, rmcp_pooled, typescript_sdk, python_sdk, each also with a _stateless suffix for
+    /// 2026-07-28, and connect for mcptool's connect to first answer); the floor is always
+    /// measured.
     #[arg(long, value_name = "NAMES", value_delimiter = ',')]
     clients: Vec<String>,
     /// Skip the memory figures (RSS per idle session, descriptors after lifecycles).

@@ -31,8 +31,9 @@ pub(crate) struct Common {
     /// Time allowed for connecting and for each request: seconds, or with a unit (500ms, 5s, 2m).
     #[arg(long, global = true, value_name = "DURATION", default_value = "30s")]
     pub(crate) timeout: String,
-    /// The protocol: auto (probe with server/discover, fall back to initialize), 2026-07-28
-    /// (stateless), or a session-era version to offer, e.g. 2025-06-18 (default: 2025-11-25).
+    /// The protocol: auto (the default: probe with server/discover, fall back to initialize,
+    /// then HTTP+SSE), 2026-07-28 (stateless), or a session-era version to offer, e.g.
+    /// 2025-06-18.
     #[arg(long, global = true, value_name = "VERSION")]
     pub(crate) protocol: Option<String>,
     /// Print the MCP result object as JSON instead of text for people.
