@@ -9,6 +9,7 @@ mod exchange;
 mod handlers;
 mod lifecycle;
 mod listen;
+mod mrtr;
 mod options;
 mod phase;
 mod reply_stream;

@@ -32,8 +32,6 @@ use crate::protocol::{Implementation, InitializeResult};
 
 /// How many `input_required` rounds one request may take before we give up.
 const MAX_ROUNDS: usize = 8;
-/// How many input requests one round may carry.
-const MAX_INPUTS: usize = 32;
 /// The methods whose results may be `input_required`.
 const MRTR_METHODS: [&str; 3] = ["tools/call", "prompts/get", "resources/read"];
 
@@ -249,46 +247,6 @@ impl Shared {
         Err(Error::protocol(format!(
             "the server asked for input on {method} more than {MAX_ROUNDS} times"
         )))
-    }
-
-    /// Answers every input request of one round through our handlers.
-    async fn fulfil(&self, input: &InputRequired) -> Result<Map<String, Value>, Error> {
-        if input.input_requests.len() > MAX_INPUTS {
-            return Err(Error::protocol(format!(
-                "the server asked for {} inputs at once (at most {MAX_INPUTS})",
-                input.input_requests.len()
-            )));
-        }
-        let mut responses = Map::new();
-        for (key, request) in input.requests() {
-            let capability = match request.method.as_str() {
-                "elicitation/create" => "elicitation",
-                "sampling/createMessage" => "sampling",
-                "roots/list" => "roots",
-                other => {
-                    return Err(Error::protocol(format!(
-                        "the server asked for input by {other:?}, which is not an input request"
-                    )));
-                }
-            };
-            match self
-                .handlers
-                .answer(&request.method, Some(request.params))
-                .await
-            {
-                Ok(answer) => {
-                    responses.insert(key.to_owned(), answer);
-                }
-                Err(e) if e.code == codes::METHOD_NOT_FOUND => {
-                    return Err(Error::config(format!(
-                        "the server needs {capability} input ({}) but this client has no {capability} handler",
-                        request.method
-                    )));
-                }
-                Err(e) => return Err(Error::rpc(e)),
-            }
-        }
-        Ok(responses)
     }
 
     /// Lists every tool once, which refreshes their `Mcp-Param-*` annotations.
