@@ -84,6 +84,16 @@ impl Shared {
             }
         };
         let result: InitializeResult = reply.decode("initialize")?;
+        self.session_opened(result, session).await
+    }
+
+    /// The server answered `initialize`: its version checked, the session recorded,
+    /// `notifications/initialized` sent, the standalone stream started when needed.
+    async fn session_opened(
+        self: &Arc<Self>,
+        result: InitializeResult,
+        session: Option<SessionId>,
+    ) -> Result<Arc<InitializeResult>, Error> {
         let version: ProtocolVersion = result.protocol_version.parse().map_err(|_| {
             Error::protocol(format!(
                 "server chose protocol version {:?}, which this client does not support",

@@ -4,6 +4,7 @@
 mod builder;
 mod cache;
 mod decode;
+mod discover;
 mod era;
 mod exchange;
 mod handlers;

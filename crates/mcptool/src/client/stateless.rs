@@ -24,11 +24,11 @@ use super::handlers::Handlers;
 use super::options::RequestOptions;
 use super::shared::Shared;
 use crate::error::Error;
+use crate::protocol::Implementation;
 use crate::protocol::headers::{ParamHeaders, encode_header_value};
 use crate::protocol::modern::{
-    self, CacheHint, DiscoverResult, InputRequired, ResultType, STATELESS_VERSION, codes,
+    self, CacheHint, InputRequired, ResultType, STATELESS_VERSION, codes,
 };
-use crate::protocol::{Implementation, InitializeResult};
 
 /// How many `input_required` rounds one request may take before we give up.
 const MAX_ROUNDS: usize = 8;
@@ -46,7 +46,7 @@ pub(crate) struct Stateless {
     /// Answers still fresh by their `ttlMs`; this client's alone.
     pub(super) cache: Cache,
     /// The caching hints of the `server/discover` answer.
-    discovered: Mutex<Option<CacheHint>>,
+    pub(super) discovered: Mutex<Option<CacheHint>>,
 }
 
 impl Stateless {
@@ -130,6 +130,24 @@ impl Stateless {
         headers
     }
 
+    /// A complete answer: screened when it lists tools, cached when its hints allow (a first
+    /// answer only: a retry's depends on input outside the key), decoded.
+    fn complete<R: DeserializeOwned>(
+        &self,
+        method: &str,
+        mut result: Value,
+        cache_key: Option<String>,
+        params: &Map<String, Value>,
+    ) -> Result<R, Error> {
+        if method == "tools/list" {
+            self.screen_tools(&mut result);
+        }
+        if let (Some(key), false) = (cache_key, params.contains_key("requestState")) {
+            self.cache.store(key, &result);
+        }
+        decode(method, result)
+    }
+
     /// Leaves out of a `tools/list` page the tools whose `x-mcp-header` annotations are
     /// invalid (with a warning), and remembers the annotations of the others.
     fn screen_tools(&self, page: &mut Value) {
@@ -187,66 +205,89 @@ impl Shared {
         }
         let mut relisted = false;
         for _ in 0..MAX_ROUNDS {
-            let headers = dialect.headers(method, &params);
-            let sent = dialect.params_for(&params);
-            let reply = self
-                .request_with_retries::<Box<RawValue>, Params<'_>>(
-                    method,
-                    Some(&sent),
-                    Some(&headers),
-                    options,
-                )
-                .await;
-            let raw = match reply {
-                Err(e) if is_header_mismatch(&e) && method == "tools/call" && !relisted => {
-                    // The tool's annotations may have changed: learn them again, retry once.
-                    relisted = true;
-                    tracing::debug!("header mismatch; listing the tools again");
-                    self.list_all_tools(dialect).await?;
-                    continue;
-                }
-                Err(e) => {
-                    self.era_refused(&e);
-                    return Err(explain(e));
-                }
-                Ok((reply, _)) => reply.decode(method)?,
+            let Some(raw) = self
+                .stateless_round(dialect, method, &params, options, &mut relisted)
+                .await?
+            else {
+                continue;
             };
             let kind =
                 ResultType::from_field(peek(method, &raw)?.as_ref()).map_err(Error::protocol)?;
-            if kind == ResultType::Complete && cache_key.is_none() {
+            if kind == ResultType::Complete && cache_key.is_none() && method != "tools/list" {
                 // The common case: decode the caller's type straight from the text.
                 return decode_raw(method, &raw);
             }
-            let mut result: Value = decode_raw(method, &raw)?;
+            let result: Value = decode_raw(method, &raw)?;
             match kind {
                 ResultType::Complete => {
-                    if method == "tools/list" {
-                        dialect.screen_tools(&mut result);
-                    }
-                    // Only a first answer: a retry's depends on input outside the key.
-                    if let (Some(key), false) = (cache_key, params.contains_key("requestState")) {
-                        dialect.cache.store(key, &result);
-                    }
-                    return decode(method, result);
-                }
-                ResultType::InputRequired if !MRTR_METHODS.contains(&method) => {
-                    return Err(Error::protocol(format!(
-                        "the server answered {method} with input_required, which only tools/call, prompts/get and resources/read may get"
-                    )));
+                    return dialect.complete(method, result, cache_key, &params);
                 }
                 ResultType::InputRequired => {
-                    let input = InputRequired::read(&result).map_err(Error::protocol)?;
-                    let responses = self.fulfil(&input).await?;
-                    params = match input.retry_params(&Value::Object(params), responses) {
-                        Value::Object(map) => map,
-                        _ => Map::new(),
-                    };
+                    params = self.next_round(method, &result, params).await?
                 }
             }
         }
         Err(Error::protocol(format!(
             "the server asked for input on {method} more than {MAX_ROUNDS} times"
         )))
+    }
+
+    /// Sends one round; `None` when the server refused our headers and the tools were listed
+    /// again, for the caller to retry (once).
+    async fn stateless_round(
+        self: &Arc<Self>,
+        dialect: &Stateless,
+        method: &str,
+        params: &Map<String, Value>,
+        options: &RequestOptions,
+        relisted: &mut bool,
+    ) -> Result<Option<Box<RawValue>>, Error> {
+        let headers = dialect.headers(method, params);
+        let sent = dialect.params_for(params);
+        let reply = self
+            .request_with_retries::<Box<RawValue>, Params<'_>>(
+                method,
+                Some(&sent),
+                Some(&headers),
+                options,
+            )
+            .await;
+        match reply {
+            Err(e) if is_header_mismatch(&e) && method == "tools/call" && !*relisted => {
+                // The tool's annotations may have changed: learn them again, retry once.
+                *relisted = true;
+                tracing::debug!("header mismatch; listing the tools again");
+                self.list_all_tools(dialect).await?;
+                Ok(None)
+            }
+            Err(e) => {
+                self.era_refused(&e);
+                Err(explain(e))
+            }
+            Ok((reply, _)) => reply.decode(method).map(Some),
+        }
+    }
+
+    /// The params of the next round of an `input_required` answer: the input fulfilled.
+    async fn next_round(
+        &self,
+        method: &str,
+        result: &Value,
+        params: Map<String, Value>,
+    ) -> Result<Map<String, Value>, Error> {
+        if !MRTR_METHODS.contains(&method) {
+            return Err(Error::protocol(format!(
+                "the server answered {method} with input_required, which only tools/call, prompts/get and resources/read may get"
+            )));
+        }
+        let input = InputRequired::read(result).map_err(Error::protocol)?;
+        let responses = self.fulfil(&input).await?;
+        Ok(
+            match input.retry_params(&Value::Object(params), responses) {
+                Value::Object(map) => map,
+                _ => Map::new(),
+            },
+        )
     }
 
     /// Lists every tool once, which refreshes their `Mcp-Param-*` annotations.
@@ -267,64 +308,6 @@ impl Shared {
             }
         }
         Ok(())
-    }
-
-    /// `server/discover` in place of `initialize`: the server must serve 2026-07-28. What it
-    /// says is kept in the shape `initialize` would have given.
-    pub(crate) async fn discover(
-        self: &Arc<Self>,
-        dialect: &Stateless,
-    ) -> Result<Arc<InitializeResult>, Error> {
-        let options = RequestOptions {
-            timeout: Some(self.settings.initialize_timeout),
-            ..RequestOptions::default()
-        };
-        let discovered: DiscoverResult = self
-            .stateless_request(dialect, "server/discover", None::<&Value>, &options)
-            .await?;
-        if !discovered.serves_stateless() {
-            return Err(Error::protocol(format!(
-                "the server does not serve {STATELESS_VERSION}; it serves {}",
-                discovered.supported_versions.join(", ")
-            )));
-        }
-        *dialect
-            .discovered
-            .lock()
-            .unwrap_or_else(PoisonError::into_inner) = Some(CacheHint::read(
-            discovered.ttl_ms.as_ref(),
-            discovered.cache_scope.as_deref(),
-        ));
-        let server_info = discovered.server_info().unwrap_or(Implementation {
-            name: "unknown".into(),
-            version: "unknown".into(),
-            title: None,
-        });
-        let result = Arc::new(InitializeResult {
-            protocol_version: STATELESS_VERSION.to_owned(),
-            capabilities: discovered.capabilities,
-            server_info,
-            instructions: discovered.instructions,
-        });
-        self.adopt_discovered(Arc::clone(&result));
-        tracing::debug!(version = STATELESS_VERSION, "server discovered");
-        Ok(result)
-    }
-
-    /// Speaks 2026-07-28 from now on, with what `server/discover` said (now or, through a lent
-    /// era cache, to another client a moment ago).
-    pub(crate) fn adopt_discovered(&self, result: Arc<InitializeResult>) {
-        *self.server.lock().unwrap_or_else(PoisonError::into_inner) = Some(result);
-        self.phase.opened(true);
-    }
-
-    /// The caching hints of this client's `server/discover` answer, once it has one.
-    pub(crate) fn discovered_hint(&self) -> Option<CacheHint> {
-        *self
-            .probe_dialect()?
-            .discovered
-            .lock()
-            .unwrap_or_else(PoisonError::into_inner)
     }
 }
 

@@ -12,7 +12,7 @@ use tokio_util::sync::CancellationToken;
 use super::retry::jittered;
 use super::shared::{Shared, StandaloneStream};
 use crate::protocol::Incoming;
-use crate::transport::GetOutcome;
+use crate::transport::{GetOutcome, SseStream};
 
 /// Failed or empty connection attempts in a row before we give up on the stream.
 const MAX_FAILURES: u32 = 5;
@@ -80,27 +80,12 @@ impl Shared {
 
     /// Reads the legacy HTTP+SSE stream, which carries every answer. It cannot be resumed:
     /// when it ends, the session is gone and every waiting request fails at once.
-    pub(crate) fn start_legacy_stream(self: &Arc<Self>, mut stream: crate::transport::SseStream) {
+    pub(crate) fn start_legacy_stream(self: &Arc<Self>, mut stream: SseStream) {
         let shared = Arc::clone(self);
         let stop = self.cancel.clone();
         self.tracker.spawn(async move {
-            loop {
-                let event = tokio::select! {
-                    () = stop.cancelled() => return,
-                    event = stream.next_event() => event,
-                };
-                match event {
-                    Ok(Some(event)) if event.event.is_none() => {
-                        match Incoming::parse_text(&event.data) {
-                            Ok(message) => {
-                                shared.dispatch(message);
-                            }
-                            Err(e) => tracing::warn!(error = %e, "ignored an invalid message on the legacy stream"),
-                        }
-                    }
-                    Ok(Some(_)) => {}
-                    Ok(None) | Err(_) => break,
-                }
+            if shared.pump(&mut stream, &stop, "legacy").await.is_none() {
+                return;
             }
             tracing::warn!("legacy HTTP+SSE stream ended; the session is gone");
             shared.phase.mark_expired(shared.phase.generation());
@@ -144,36 +129,9 @@ impl Shared {
                     return;
                 }
                 Ok(GetOutcome::Stream(mut stream)) => {
-                    let mut received = false;
-                    loop {
-                        let event = tokio::select! {
-                            () = stop.cancelled() => return,
-                            event = stream.next_event() => event,
-                        };
-                        match event {
-                            Ok(Some(event)) => {
-                                received = true;
-                                match Incoming::parse_text(&event.data) {
-                                    Ok(message) => {
-                                        if let Some(error) = self.dispatch(message) {
-                                            tracing::debug!(
-                                                code = error.code,
-                                                "unattributed error on the standalone stream"
-                                            );
-                                        }
-                                    }
-                                    Err(e) => {
-                                        tracing::warn!(error = %e, "ignored an invalid message on the standalone stream")
-                                    }
-                                }
-                            }
-                            Ok(None) => break,
-                            Err(e) => {
-                                tracing::debug!(error = %e, "standalone stream broke");
-                                break;
-                            }
-                        }
-                    }
+                    let Some(received) = self.pump(&mut stream, &stop, "standalone").await else {
+                        return;
+                    };
                     last_id = stream.last_event_id().map(str::to_owned);
                     failures = if received { 0 } else { failures + 1 };
                     stream.retry().unwrap_or(self.settings.default_retry)
@@ -196,6 +154,45 @@ impl Shared {
             tokio::select! {
                 () = stop.cancelled() => return,
                 () = tokio::time::sleep(jittered(wait, failures.max(1))) => {}
+            }
+        }
+    }
+
+    /// The one pump of the streams that belong to no request (the standalone GET, the legacy
+    /// HTTP+SSE stream): every message event routed until the stream ends or breaks. Events
+    /// of another type (a legacy `endpoint`) carry no message. Returns whether any event
+    /// arrived, or `None` when `stop` fired.
+    async fn pump(
+        self: &Arc<Self>,
+        stream: &mut SseStream,
+        stop: &CancellationToken,
+        which: &'static str,
+    ) -> Option<bool> {
+        let mut received = false;
+        loop {
+            let event = tokio::select! {
+                () = stop.cancelled() => return None,
+                event = stream.next_event() => event,
+            };
+            let event = match event {
+                Ok(Some(event)) => event,
+                Ok(None) => return Some(received),
+                Err(e) => {
+                    tracing::debug!(error = %e, stream = which, "stream broke");
+                    return Some(received);
+                }
+            };
+            received = true;
+            if event.event.as_deref().is_some_and(|kind| kind != "message") {
+                continue;
+            }
+            match Incoming::parse_text(&event.data) {
+                Ok(message) => {
+                    if let Some(error) = self.dispatch(message) {
+                        tracing::debug!(code = error.code, stream = which, "unattributed error");
+                    }
+                }
+                Err(e) => tracing::warn!(error = %e, stream = which, "ignored an invalid message"),
             }
         }
     }
