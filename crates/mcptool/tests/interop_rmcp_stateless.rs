@@ -37,7 +37,7 @@ use rmcp::transport::streamable_http_server::{StreamableHttpServerConfig, Stream
 use rmcp::{ErrorData, RoleServer, ServerHandler};
 use serde::de::DeserializeOwned;
 use serde_json::{Value, json};
-use support::{client_sockets_to, eventually, within};
+use support::{client_sockets_to, eventually, server_sockets_at, within};
 use tokio_util::sync::CancellationToken;
 
 const LIMIT: Duration = Duration::from_secs(60);
@@ -248,39 +248,6 @@ async fn start_rmcp(setup: Setup) -> RmcpPeer {
             .expect("serve rmcp");
     });
     RmcpPeer { addr, log, stop }
-}
-
-/// Established TCP sockets of this process whose local address is `server`: the connections
-/// the in-process server holds (Linux /proc/self/net/tcp, state 01).
-fn server_sockets_at(server: SocketAddr) -> usize {
-    let ours: std::collections::HashSet<String> = std::fs::read_dir("/proc/self/fd")
-        .into_iter()
-        .flatten()
-        .flatten()
-        .filter_map(|entry| std::fs::read_link(entry.path()).ok())
-        .filter_map(|target| {
-            let target = target.to_string_lossy().into_owned();
-            Some(
-                target
-                    .strip_prefix("socket:[")?
-                    .strip_suffix(']')?
-                    .to_owned(),
-            )
-        })
-        .collect();
-    let port = format!(":{:04X}", server.port());
-    std::fs::read_to_string("/proc/self/net/tcp")
-        .unwrap_or_default()
-        .lines()
-        .skip(1)
-        .filter(|line| {
-            let fields: Vec<&str> = line.split_whitespace().collect();
-            fields.len() > 9
-                && fields[1].ends_with(&port)
-                && fields[3] == "01"
-                && ours.contains(fields[9])
-        })
-        .count()
 }
 
 /// After `close()`: no socket left on either end.

@@ -185,3 +185,17 @@ pub(crate) fn leftover_connections(
         ),
     )
 }
+
+/// A failing finding named `name` when any lifecycle failed: how many, and the first reason.
+pub(crate) fn failed_lifecycles(name: &'static str, all: &[&Lifecycle]) -> Option<Finding> {
+    let failures: Vec<&str> = all.iter().filter_map(|l| l.failure.as_deref()).collect();
+    let first = failures.first()?;
+    Some(Finding::fail(
+        name,
+        format!(
+            "{} of {} lifecycles failed: {first}",
+            failures.len(),
+            all.len()
+        ),
+    ))
+}

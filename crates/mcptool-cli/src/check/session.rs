@@ -6,7 +6,7 @@ use std::collections::HashSet;
 
 use mcptool::CloseOutcome;
 
-use super::lifecycle::{self, Call, Lifecycle};
+use super::lifecycle::{self, Call, Lifecycle, failed_lifecycles};
 use super::probe::Raw;
 use super::report::Finding;
 use super::{Context, live, sockets};
@@ -43,19 +43,11 @@ pub(crate) async fn checks(ctx: &Context<'_>) -> Result<(usize, usize, Vec<Findi
 
 fn distinct_sessions(all: &[&Lifecycle]) -> Finding {
     const NAME: &str = "distinct-session-ids";
-    let failures: Vec<&str> = all.iter().filter_map(|l| l.failure.as_deref()).collect();
+    if let Some(failed) = failed_lifecycles(NAME, all) {
+        return failed;
+    }
     let ids: Vec<&str> = all.iter().filter_map(|l| l.session_id.as_deref()).collect();
     let unique: HashSet<&str> = ids.iter().copied().collect();
-    if let Some(first) = failures.first() {
-        return Finding::fail(
-            NAME,
-            format!(
-                "{} of {} lifecycles failed: {first}",
-                failures.len(),
-                all.len()
-            ),
-        );
-    }
     if ids.is_empty() {
         return Finding::warn(
             NAME,

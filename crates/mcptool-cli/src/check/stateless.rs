@@ -4,7 +4,7 @@
 //! server honours the routing headers ([`super::headers`]).
 
 use super::headers;
-use super::lifecycle::{self, Call, Lifecycle};
+use super::lifecycle::{self, Call, Lifecycle, failed_lifecycles};
 use super::probe::Raw;
 use super::report::Finding;
 use super::{Context, sockets};
@@ -65,16 +65,8 @@ fn payload(n: usize) -> String {
 /// Each client got its own payload back, never another's.
 fn cross_talk(all: &[&Lifecycle], at_once: usize, echo: Option<&str>) -> Finding {
     const NAME: &str = "cross-talk";
-    let failures: Vec<&str> = all.iter().filter_map(|l| l.failure.as_deref()).collect();
-    if let Some(first) = failures.first() {
-        return Finding::fail(
-            NAME,
-            format!(
-                "{} of {} lifecycles failed: {first}",
-                failures.len(),
-                all.len()
-            ),
-        );
+    if let Some(failed) = failed_lifecycles(NAME, all) {
+        return failed;
     }
     let Some(tool) = echo else {
         return Finding::warn(NAME, "not probed: the server has no echo-like tool");

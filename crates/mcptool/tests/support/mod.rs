@@ -33,6 +33,19 @@ pub fn open_fds() -> usize {
 /// address). The server's own accepted sockets have it as their local address and are not
 /// counted.
 pub fn client_sockets_to(server: std::net::SocketAddr) -> usize {
+    own_sockets(|_, remote, _| remote == server.port())
+}
+
+/// Established TCP sockets of this process whose local address is `server`: the connections
+/// an in-process server holds.
+#[allow(dead_code, reason = "used by some test crates only")]
+pub fn server_sockets_at(server: std::net::SocketAddr) -> usize {
+    own_sockets(|local, _, state| local == server.port() && state == "01")
+}
+
+/// The TCP sockets of this process (its /proc/self/fd inodes in /proc/self/net/tcp and tcp6)
+/// for which `keep(local port, remote port, state)` holds.
+fn own_sockets(keep: impl Fn(u16, u16, &str) -> bool) -> usize {
     let ours: std::collections::HashSet<String> = std::fs::read_dir("/proc/self/fd")
         .into_iter()
         .flatten()
@@ -44,7 +57,10 @@ pub fn client_sockets_to(server: std::net::SocketAddr) -> usize {
             Some(inode.to_owned())
         })
         .collect();
-    let port = format!(":{:04X}", server.port());
+    let port = |address: &str| {
+        let hex = address.rsplit(':').next().unwrap_or("");
+        u16::from_str_radix(hex, 16).unwrap_or(0)
+    };
     ["/proc/self/net/tcp", "/proc/self/net/tcp6"]
         .iter()
         .filter_map(|table| std::fs::read_to_string(table).ok())
@@ -52,7 +68,9 @@ pub fn client_sockets_to(server: std::net::SocketAddr) -> usize {
         .filter(|line| {
             // sl local_address rem_address st tx:rx tr:when retrnsmt uid timeout inode
             let fields: Vec<&str> = line.split_whitespace().collect();
-            fields.len() > 9 && fields[2].ends_with(&port) && ours.contains(fields[9])
+            fields.len() > 9
+                && ours.contains(fields[9])
+                && keep(port(fields[1]), port(fields[2]), fields[3])
         })
         .count()
 }
