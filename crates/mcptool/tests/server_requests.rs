@@ -257,3 +257,37 @@ async fn a_server_ping_on_a_call_stream_is_answered_with_an_empty_result() {
     })
     .await;
 }
+
+#[tokio::test]
+async fn time_our_handler_spends_answering_does_not_count_against_the_request() {
+    within(Duration::from_secs(30), async {
+        let server = start(ServerConfig::default()).await;
+        for era in [ProtocolEra::Session, ProtocolEra::Stateless] {
+            // A person taking their time over a form: longer than the whole request timeout.
+            let client = Client::builder(server.url())
+                .protocol_era(era)
+                .request_timeout(Duration::from_millis(400))
+                .on_elicitation(Handler::new(|_params: Value| async move {
+                    tokio::time::sleep(Duration::from_millis(1200)).await;
+                    Ok(json!({"action": "accept", "content": {"answer": "slowly"}}))
+                }))
+                .connect()
+                .await
+                .expect("connect");
+            let answered = client
+                .call_tool("ask", json!({"question": "take your time?"}))
+                .await
+                .unwrap_or_else(|e| panic!("{era:?}: {e}"));
+            assert_eq!(answered.content[0].as_text(), Some("slowly"), "{era:?}");
+            // The server's own slowness still counts.
+            let slow = client
+                .call_tool("sleep", json!({"ms": 1500}))
+                .await
+                .expect_err("a slow server misses the deadline");
+            assert!(slow.is_timeout(), "{era:?}: {slow}");
+            client.close().await.expect("close");
+        }
+        server.shutdown().await;
+    })
+    .await;
+}

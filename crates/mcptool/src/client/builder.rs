@@ -118,7 +118,9 @@ impl ClientBuilder {
         self
     }
 
-    /// Default time allowed for each request. Default 60 s.
+    /// Default time allowed for each request. Default 60 s. Time our own handlers spend
+    /// answering the server's requests meanwhile (a person filling in an elicitation form)
+    /// does not count: it pushes the deadline out, as progress can.
     pub fn request_timeout(mut self, timeout: Duration) -> ClientBuilder {
         self.settings.request_timeout = timeout;
         self

@@ -12,6 +12,7 @@ use tokio::sync::oneshot;
 use tokio_util::sync::CancellationToken;
 use tracing::Instrument;
 
+use super::handlers::Answering;
 use super::options::RequestOptions;
 use super::router::Pending;
 use super::shared::Shared;
@@ -92,7 +93,7 @@ impl Shared {
                     guard.cancel_on_drop = false;
                     Err(Error::cancelled())
                 }
-                fired = deadline(started, timeout, options, last_progress.as_deref(), deadline_kind) => {
+                fired = deadline(started, timeout, options, last_progress.as_deref(), &self.answering, deadline_kind) => {
                     if guard.cancel_on_drop {
                         self.router.unregister(id);
                         self.send_cancelled(id, "timed out");
@@ -232,13 +233,15 @@ async fn cancelled(token: Option<&CancellationToken>) {
     }
 }
 
-/// Resolves when the request's deadline passes, saying which one. Progress may push the
-/// deadline out, never past the hard maximum.
+/// Resolves when the request's deadline passes, saying which one. Progress, and the time our
+/// own handlers spend answering the server, may push the deadline out, never past the hard
+/// maximum.
 async fn deadline(
     started: Instant,
     timeout: Duration,
     options: &RequestOptions,
     last_progress: Option<&Mutex<Option<Instant>>>,
+    answering: &Answering,
     kind: Deadline,
 ) -> Deadline {
     let hard = options.max_total.map(|m| started + m);
@@ -256,6 +259,10 @@ async fn deadline(
                 due = last + timeout;
                 continue;
             }
+        }
+        if let Some(pushed) = answering.pushes(now, timeout) {
+            due = pushed;
+            continue;
         }
         return kind;
     }

@@ -4,7 +4,9 @@
 use std::fmt;
 use std::future::Future;
 use std::pin::Pin;
-use std::sync::Arc;
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::{Arc, Mutex, PoisonError};
+use std::time::{Duration, Instant};
 
 use serde_json::Value;
 
@@ -84,5 +86,46 @@ impl Handlers {
             Some(h) => h.call(params.unwrap_or(Value::Null)).await,
             None => Err(RpcError::method_not_found(method)),
         }
+    }
+}
+
+/// Whether one of our handlers is answering a server request, and when one last finished.
+/// While the server waits on us (a person filling in an elicitation form, say), the time is
+/// not the server's: request deadlines are pushed out by it, as progress pushes them.
+#[derive(Debug, Default)]
+pub(crate) struct Answering {
+    running: AtomicUsize,
+    last_end: Mutex<Option<Instant>>,
+}
+
+/// Held while a handler runs.
+pub(crate) struct AnsweringGuard<'a>(&'a Answering);
+
+impl Drop for AnsweringGuard<'_> {
+    fn drop(&mut self) {
+        *self
+            .0
+            .last_end
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner) = Some(Instant::now());
+        self.0.running.fetch_sub(1, Ordering::AcqRel);
+    }
+}
+
+impl Answering {
+    pub(crate) fn enter(&self) -> AnsweringGuard<'_> {
+        self.running.fetch_add(1, Ordering::AcqRel);
+        AnsweringGuard(self)
+    }
+
+    /// A request deadline of `timeout` that fell due at `now`, moved out past our own
+    /// answering: `timeout` from now while a handler runs, from its end after; `None` when
+    /// no handler ran within the last `timeout`.
+    pub(crate) fn pushes(&self, now: Instant, timeout: Duration) -> Option<Instant> {
+        if self.running.load(Ordering::Acquire) > 0 {
+            return Some(now + timeout);
+        }
+        let last = *self.last_end.lock().unwrap_or_else(PoisonError::into_inner);
+        last.map(|end| end + timeout).filter(|due| *due > now)
     }
 }

@@ -9,7 +9,7 @@ use tokio_util::sync::CancellationToken;
 use tokio_util::task::TaskTracker;
 
 use super::era::{EraCache, ProtocolEra};
-use super::handlers::Handlers;
+use super::handlers::{Answering, Handlers};
 use super::phase::Phase;
 use super::router::{Routed, Router};
 use super::stateless::Stateless;
@@ -98,6 +98,8 @@ pub(crate) struct Shared {
     stateless: Option<Stateless>,
     pub(crate) settings: Settings,
     pub(crate) handlers: Handlers,
+    /// Whether a handler is answering the server right now (it pushes deadlines out).
+    pub(crate) answering: Answering,
     pub(crate) client_info: Value,
     pub(crate) offered_version: crate::protocol::ProtocolVersion,
     /// Requests waiting for their answers, and the subscribers to notifications.
@@ -151,6 +153,7 @@ impl Shared {
             phase: Phase::new(settings.era == ProtocolEra::Stateless),
             settings,
             handlers,
+            answering: Answering::default(),
             client_info,
             offered_version,
             router: Router::new(notification_capacity),
@@ -183,7 +186,10 @@ impl Shared {
     }
 
     async fn answer(self: Arc<Self>, id: Value, method: String, params: Option<Value>) {
-        let answer = self.handlers.answer(&method, params).await;
+        let answer = {
+            let _busy = self.answering.enter();
+            self.handlers.answer(&method, params).await
+        };
         let body = match encode_response(&id, answer.as_ref()) {
             Ok(b) => b,
             Err(e) => {
