@@ -129,12 +129,20 @@ fn check_finds_a_session_only_server_and_skips_the_stateless_headers() {
     assert_eq!(stats["listen_streams_opened"], 0, "{stats}");
 }
 
+/// The checks a report skipped.
+fn skipped(report: &Value) -> usize {
+    report["checks"]
+        .as_array()
+        .expect("checks")
+        .iter()
+        .filter(|c| c["verdict"] == "skip")
+        .count()
+}
+
 #[test]
 fn check_on_a_dual_era_server_follows_the_pin() {
     let served = Served::start(&["--era", "both"]);
     for (protocol, era) in [
-        (None, "2026-07-28 (stateless"),
-        (Some("auto"), "2026-07-28 (stateless"),
         (Some("2026-07-28"), "2026-07-28 (stateless"),
         (Some("2025-11-25"), "2025-11-25 (session "),
         (Some("2025-06-18"), "2025-06-18 (session "),
@@ -144,18 +152,32 @@ fn check_on_a_dual_era_server_follows_the_pin() {
         let report = out.json();
         let found = report["era"].as_str().expect("era");
         assert!(found.starts_with(era), "{protocol:?}: {found}");
-        let skipped = report["checks"]
-            .as_array()
-            .expect("checks")
-            .iter()
-            .filter(|c| c["verdict"] == "skip")
-            .count();
-        assert_eq!(
-            skipped,
-            if era.contains("stateless") { 5 } else { 1 },
-            "{report}"
-        );
+        let expected = if era.contains("stateless") { 5 } else { 1 };
+        assert_eq!(skipped(&report), expected, "{report}");
     }
+}
+
+#[test]
+fn automatic_check_on_a_dual_era_server_checks_both_eras() {
+    let served = Served::start(&["--era", "both", "--stats"]);
+    for protocol in [None, Some("auto")] {
+        let out = check(&served.url, protocol, true);
+        out.expect_code(0);
+        let reports = out.json();
+        let reports = reports.as_array().expect("one report per era");
+        let eras: Vec<&str> = reports
+            .iter()
+            .map(|r| r["era"].as_str().expect("era"))
+            .collect();
+        assert_eq!(reports.len(), 2, "{eras:?}");
+        assert!(eras[0].starts_with("2026-07-28 (stateless"), "{eras:?}");
+        assert!(eras[1].starts_with("2025-11-25 (session "), "{eras:?}");
+        assert_eq!((skipped(&reports[0]), skipped(&reports[1])), (5, 1));
+    }
+    let stats = served.stats();
+    assert!(stats["sessions_opened"].as_u64() > Some(0), "{stats}");
+    assert_eq!(stats["sessions_live"], 0, "{stats}");
+    assert_eq!(stats["listen_streams_live"], 0, "{stats}");
 }
 
 #[test]

@@ -23,10 +23,11 @@ use std::net::SocketAddr;
 use self::discover::Discovery;
 use self::lifecycle::{Call, Lifecycle};
 use self::report::Report;
-use crate::connect::{Settings, Target};
+use crate::connect::{Protocol, Settings, Target};
 use crate::era::Era;
 use crate::exit::{CliError, CliResult, Exit};
 use crate::output::print_json;
+use mcptool::protocol::ProtocolVersion;
 
 /// Options of `mcptool check`.
 #[derive(Debug, clap::Args)]
@@ -39,22 +40,48 @@ pub(crate) struct CheckArgs {
     concurrency: u16,
 }
 
-/// Runs every check against `--url` or the embedded server.
+/// Runs every check against `--url` or the embedded server: in the era `--protocol` pins, or
+/// else (automatic, the default) in every era the server serves (the era automatic detection finds, and the session era
+/// too when a 2026-07-28 server also serves it).
 pub(crate) async fn run(settings: &Settings, args: &CheckArgs, json: bool) -> CliResult {
     let target = Target::resolve(settings).await?;
-    let outcome = check(settings, &target.url, args).await;
+    let outcome = check_every_era(settings, &target.url, args).await;
     target.finish().await;
-    let report = outcome?;
+    let reports = outcome?;
     if json {
-        print_json(&report)?;
+        match reports.as_slice() {
+            [one] => print_json(one)?,
+            all => print_json(&all)?,
+        }
     } else {
-        print!("{}", report.render());
+        let rendered: Vec<String> = reports.iter().map(Report::render).collect();
+        print!("{}", rendered.join("\n"));
     }
-    Ok(if report.passed {
+    Ok(if reports.iter().all(|r| r.passed) {
         Exit::Ok
     } else {
         Exit::CheckFailed
     })
+}
+
+async fn check_every_era(
+    settings: &Settings,
+    url: &str,
+    args: &CheckArgs,
+) -> Result<Vec<Report>, CliError> {
+    let first = check(settings, url, args).await?;
+    let mut reports = vec![first];
+    let automatic = matches!(settings.protocol, None | Some(Protocol::Auto));
+    if automatic && reports[0].era.starts_with("2026-07-28") {
+        let mut session = settings.clone();
+        session.protocol = Some(Protocol::Version(ProtocolVersion::LATEST));
+        // A dual-era server: its session era is checked too. A stateless-only one refuses
+        // `initialize`, and there is nothing more to check.
+        if discover::run(&session, url).await.is_ok() {
+            reports.push(check(&session, url, args).await?);
+        }
+    }
+    Ok(reports)
 }
 
 /// What every era's checks start from.
