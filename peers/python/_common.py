@@ -22,6 +22,11 @@ def parse_args(description: str) -> argparse.Namespace:
         action="store_true",
         help="keep SSE events in memory so that clients can resume with Last-Event-ID",
     )
+    parser.add_argument(
+        "--stateless-http",
+        action="store_true",
+        help="serve the session era without sessions (no Mcp-Session-Id; every POST stands alone)",
+    )
     return parser.parse_args()
 
 

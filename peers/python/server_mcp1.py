@@ -1,6 +1,6 @@
 """Interop peer: a Python SDK 1.x `FastMCP` on 127.0.0.1, over Streamable HTTP.
 
-    .peers/py-mcp1/bin/python peers/python/server_mcp1.py --port 8124 [--json-response] [--event-store]
+    .peers/py-mcp1/bin/python peers/python/server_mcp1.py --port 8124 [--json-response] [--event-store] [--stateless-http]
 
 Tools: echo (text), add (structured output), count (progress notifications), pixel (image).
 Prompt: greet(name). Resource: demo://greeting.
@@ -33,13 +33,14 @@ class Store(EventStore):
         return stream_id
 
 
-def build(port: int, json_response: bool, event_store: bool) -> FastMCP:
+def build(port: int, json_response: bool, event_store: bool, stateless_http: bool = False) -> FastMCP:
     server = FastMCP(
         "mcptool-interop-py1",
         host="127.0.0.1",
         port=port,
         json_response=json_response,
         event_store=Store() if event_store else None,
+        stateless_http=stateless_http,
     )
 
     @server.tool(description="Echoes the message back")
@@ -74,4 +75,4 @@ def build(port: int, json_response: bool, event_store: bool) -> FastMCP:
 
 if __name__ == "__main__":
     args = parse_args(__doc__.splitlines()[0])
-    build(args.port, args.json_response, args.event_store).run("streamable-http")
+    build(args.port, args.json_response, args.event_store, args.stateless_http).run("streamable-http")

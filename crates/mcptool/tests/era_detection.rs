@@ -378,3 +378,79 @@ async fn a_session_pinned_client_takes_a_modern_refusal_as_final() {
     })
     .await;
 }
+
+/// A session-era server without sessions (Python `mcp` 1.x with `stateless_http`): it refuses
+/// the probe's version header (400, -32600, no 2026-07-28 error), and the automatic client
+/// falls back to `initialize`, speaking the session era with no session id. (A server that
+/// answers the probe with 200 and a JSON-RPC error is taken the same way: a unit test of
+/// `client/era.rs`.)
+#[tokio::test]
+async fn a_sessionless_session_era_server_answering_the_probe_with_an_error_is_reached() {
+    within(Duration::from_secs(60), async {
+        let Some(mut process) = peers::start(Peer::PythonMcp1(PyMode::StatelessHttp)).await else {
+            return;
+        };
+        let url = process.url();
+        let (status, body) = refused_probe(&url).await;
+        let modern = ["-32020", "-32021", "-32022"];
+        assert!(
+            !modern.iter().any(|code| body.contains(code)),
+            "{status}: {body}"
+        );
+        let client = Client::builder(&url).connect().await.expect("connect");
+        assert!(
+            client
+                .protocol_version()
+                .is_some_and(|v| v != ProtocolVersion::V2026_07_28),
+            "{:?}",
+            client.protocol_version()
+        );
+        assert!(client.session_id().is_none(), "no sessions on this server");
+        let echoed = client
+            .call_tool("echo", json!({"message": "hi"}))
+            .await
+            .expect("echo");
+        assert_eq!(echoed.content[0].as_text(), Some("hi"));
+        assert_eq!(
+            client.close().await.expect("close"),
+            CloseOutcome::NoSession
+        );
+        let addr: SocketAddr = url
+            .trim_start_matches("http://")
+            .split('/')
+            .next()
+            .and_then(|a| a.parse().ok())
+            .expect("peer address");
+        assert!(
+            eventually(Duration::from_secs(5), || client_sockets_to(addr) == 0).await,
+            "sockets left open"
+        );
+        process.assert_alive();
+    })
+    .await;
+}
+
+#[tokio::test]
+async fn a_failed_open_may_be_tried_again_and_a_second_open_is_refused() {
+    within(Duration::from_secs(30), async {
+        // A free port nobody listens on yet.
+        let addr = std::net::TcpListener::bind((Ipv4Addr::LOCALHOST, 0))
+            .and_then(|l| l.local_addr())
+            .expect("a free port");
+        let client = Client::builder(format!("http://{addr}/mcp"))
+            .build()
+            .expect("build");
+        let refused = client.open().await.expect_err("nobody listens");
+        assert!(refused.is_connect(), "{refused}");
+        let server = start(ServerConfig::default().bind(addr)).await;
+        client.open().await.expect("the second try opens");
+        assert!(client.is_connected());
+        let again = client.open().await.expect_err("a client opens once");
+        assert_eq!(again.kind(), mcptool::ErrorKind::Config, "{again}");
+        client.close().await.expect("close");
+        let snap = wait_stats(&server, "closed", |s| s.open_connections == 0).await;
+        assert_eq!(snap.discover_calls, 1, "one open reached the server");
+        server.shutdown().await;
+    })
+    .await;
+}

@@ -9,10 +9,10 @@ use std::sync::{Arc, Mutex, PoisonError};
 use std::time::Instant;
 
 use super::lifecycle::Start;
-use super::shared::Shared;
+use super::shared::{LegacyFallback, Shared};
 use crate::error::{Error, ErrorKind};
 use crate::protocol::InitializeResult;
-use crate::protocol::modern::is_modern_code;
+use crate::protocol::modern::{codes, is_modern_code};
 
 /// Which protocol era a client speaks.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
@@ -118,18 +118,31 @@ impl Shared {
     async fn detect(self: &Arc<Self>) -> Result<Arc<InitializeResult>, Error> {
         let url = self.transport.url().as_str().to_owned();
         let cache = self.settings.era_cache.clone();
-        if let Some(found) = cache.as_ref().and_then(|c| c.get(&url)) {
+        let remembered = cache.as_ref().and_then(|c| c.get(&url)).filter(|found| {
+            // A client that may not speak HTTP+SSE does not take another's word for it.
+            !matches!(found, Found::Legacy) || self.settings.legacy_fallback == LegacyFallback::Auto
+        });
+        if let Some(found) = remembered {
             match self.open_as(&found).await {
-                // Refused in the remembered era (a status, or a 2026-07-28 error naming other
-                // versions): the server changed. A network failure or a deadline says nothing
-                // about the era and is reported as it is.
-                Err(e) if e.kind() == ErrorKind::HttpStatus || e.is_protocol() => {
+                // Refused in the remembered era (the way an older server refuses, or with a
+                // 2026-07-28 error naming other versions): the server changed. A network
+                // failure, a deadline, 401/403/429 or a 5xx say nothing about the era and are
+                // reported as they are.
+                Err(e) if is_older_server(&e) || is_older_answer(&e) || e.is_protocol() => {
                     tracing::info!(error = %e, "the remembered era was refused; detecting again");
                     if let Some(cache) = &cache {
                         cache.forget(&url);
                     }
                 }
-                other => return other,
+                Ok((result, adopted)) => {
+                    // A handshake just made refreshes what is remembered (a new discover
+                    // answer, fresh again); an adopted one is left as it was.
+                    if let (Some(cache), false) = (&cache, adopted) {
+                        cache.put(&url, self.found(&result));
+                    }
+                    return Ok(result);
+                }
+                Err(e) => return Err(e),
             }
         }
         let result = self.probe().await?;
@@ -142,25 +155,30 @@ impl Shared {
     /// The full probe: discover, else initialize (which falls back to HTTP+SSE itself).
     async fn probe(self: &Arc<Self>) -> Result<Arc<InitializeResult>, Error> {
         match self.discover_era().await {
-            Err(e) if is_older_server(&e) => {
-                tracing::info!(status = ?e.status(), "server/discover refused without a 2026-07-28 error; trying initialize");
+            Err(e) if is_older_server(&e) || is_older_answer(&e) => {
+                tracing::info!(error = %e, "server/discover refused without a 2026-07-28 error; trying initialize");
                 self.initialize(Start::Streamable).await
             }
             other => other,
         }
     }
 
-    /// Opens the client in a remembered era.
-    async fn open_as(self: &Arc<Self>, found: &Found) -> Result<Arc<InitializeResult>, Error> {
-        match found {
+    /// Opens the client in a remembered era; whether it adopted a remembered discover answer
+    /// (no request sent).
+    async fn open_as(
+        self: &Arc<Self>,
+        found: &Found,
+    ) -> Result<(Arc<InitializeResult>, bool), Error> {
+        let result = match found {
             Found::Stateless(Some((result, fresh_until))) if Instant::now() < *fresh_until => {
                 self.adopt_discovered(Arc::clone(result));
-                Ok(Arc::clone(result))
+                return Ok((Arc::clone(result), true));
             }
             Found::Stateless(_) => self.discover_era().await,
             Found::Session => self.initialize(Start::StreamableOnly).await,
             Found::Legacy => self.initialize(Start::Legacy).await,
-        }
+        };
+        result.map(|r| (r, false))
     }
 
     /// A request refused the way an older server refuses 2026-07-28: the remembered era is
@@ -201,4 +219,45 @@ pub(crate) fn is_older_server(error: &Error) -> bool {
     error.kind() == ErrorKind::HttpStatus
         && matches!(error.status(), Some(400 | 404 | 405))
         && !modern
+}
+
+/// Whether `server/discover` was answered (HTTP 200) with a JSON-RPC error that is no
+/// 2026-07-28 error: a session-era server without sessions, which takes any POST as a request
+/// of its era. A 2026-07-28 server implements discover, so it never answers so.
+fn is_older_answer(error: &Error) -> bool {
+    error.kind() == ErrorKind::Rpc
+        && error.rpc_error().is_some_and(|rpc| {
+            ![
+                codes::HEADER_MISMATCH,
+                codes::MISSING_REQUIRED_CLIENT_CAPABILITY,
+                codes::UNSUPPORTED_PROTOCOL_VERSION,
+            ]
+            .contains(&rpc.code)
+        })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::protocol::RpcError;
+
+    fn answered(code: i64) -> Error {
+        Error::rpc(RpcError {
+            code,
+            message: "no".into(),
+            data: None,
+        })
+    }
+
+    #[test]
+    fn a_discover_answered_with_an_older_error_is_an_older_server_and_a_modern_one_is_not() {
+        // Method not found or invalid params at HTTP 200: a session-era server without
+        // sessions that took the probe for one of its requests.
+        assert!(is_older_answer(&answered(-32601)));
+        assert!(is_older_answer(&answered(-32602)));
+        for modern in [-32020, -32021, -32022] {
+            assert!(!is_older_answer(&answered(modern)), "{modern}");
+        }
+        assert!(!is_older_answer(&Error::closed()));
+    }
 }

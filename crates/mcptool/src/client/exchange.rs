@@ -12,7 +12,7 @@ use tokio::sync::oneshot;
 use tokio_util::sync::CancellationToken;
 use tracing::Instrument;
 
-use super::handlers::Answering;
+use super::handlers::{Answering, MAX_ANSWER_ALLOWANCE};
 use super::options::RequestOptions;
 use super::router::Pending;
 use super::shared::Shared;
@@ -260,8 +260,9 @@ async fn deadline(
                 continue;
             }
         }
-        if let Some(pushed) = answering.pushes(now, timeout) {
-            due = pushed;
+        let allowance = started + timeout + MAX_ANSWER_ALLOWANCE;
+        if let Some(pushed) = answering.pushes(now, timeout).filter(|_| now < allowance) {
+            due = pushed.min(allowance);
             continue;
         }
         return kind;

@@ -89,9 +89,14 @@ impl Handlers {
     }
 }
 
-/// Whether one of our handlers is answering a server request, and when one last finished.
-/// While the server waits on us (a person filling in an elicitation form, say), the time is
-/// not the server's: request deadlines are pushed out by it, as progress pushes them.
+/// The longest our own answering may push a request past its timeout.
+pub(crate) const MAX_ANSWER_ALLOWANCE: Duration = Duration::from_secs(15 * 60);
+
+/// Whether one of our elicitation or sampling handlers is answering the server, and when one
+/// last finished. While the server waits on us (a person filling in a form, a model writing),
+/// the time is not the server's: request deadlines are pushed out by it, as progress pushes
+/// them — by at most [`MAX_ANSWER_ALLOWANCE`] past a request's own timeout, so that a handler
+/// that never returns cannot keep requests waiting for ever.
 #[derive(Debug, Default)]
 pub(crate) struct Answering {
     running: AtomicUsize,

@@ -203,7 +203,7 @@ fn refused_version(error: Error) -> Error {
         _ => return error,
     };
     Error::protocol(format!(
-        "the server refused initialize: it serves {}, none of them a session-era version this client was pinned to",
+        "the server refused initialize: it serves {}, none of them a session-era version this client speaks",
         if supported.is_empty() { "no version it names".to_owned() } else { supported.join(", ") }
     ))
     .with_source(error)

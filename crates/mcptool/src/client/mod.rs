@@ -89,7 +89,8 @@ impl Client {
     /// does in one step: in its era, `initialize` or `server/discover` (automatic detection
     /// first, by default). Building first lets a caller subscribe to
     /// [`notifications`](Self::notifications) before anything arrives. A client opens once:
-    /// on a connected or closed client this is an error, never a second session.
+    /// on a connected or closed client this is an error, never a second session; after a
+    /// failed `open()` it may be called again.
     pub async fn open(&self) -> Result<Arc<InitializeResult>, Error> {
         let s = self.shared();
         if s.phase.is_closed() {
@@ -97,10 +98,15 @@ impl Client {
         }
         if !s.phase.claim_open() {
             return Err(Error::config(
-                "the client is already connected; build another client for another session",
+                "the client is already connected, or connecting; build another client for another session",
             ));
         }
-        s.open().await
+        let opened = s.open().await;
+        if opened.is_err() && !s.phase.is_closed() {
+            // Nothing was opened: a later `open()` may try again.
+            s.phase.release_open();
+        }
+        opened
     }
 
     /// What the server said at `initialize`, once connected.

@@ -60,6 +60,11 @@ impl Phase {
         !self.opened.swap(true, Ordering::AcqRel)
     }
 
+    /// Gives the claim back after an `open()` that failed.
+    pub(crate) fn release_open(&self) {
+        self.opened.store(false, Ordering::Release);
+    }
+
     /// The client opened (or re-opened) a session, or discovered a 2026-07-28 server.
     pub(crate) fn opened(&self, stateless: bool) {
         if stateless {

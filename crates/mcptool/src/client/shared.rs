@@ -186,8 +186,14 @@ impl Shared {
     }
 
     async fn answer(self: Arc<Self>, id: Value, method: String, params: Option<Value>) {
+        // Elicitation and sampling wait on a person or a model: that time is ours, not the
+        // server's (see `Answering`). Pings and roots answer at once.
+        let waits_on_us = matches!(
+            method.as_str(),
+            "elicitation/create" | "sampling/createMessage"
+        );
         let answer = {
-            let _busy = self.answering.enter();
+            let _busy = waits_on_us.then(|| self.answering.enter());
             self.handlers.answer(&method, params).await
         };
         let body = match encode_response(&id, answer.as_ref()) {

@@ -71,6 +71,9 @@ pub enum PyMode {
     Json,
     /// An SSE stream per POST, with an event store so clients can resume.
     SseResumable,
+    /// The session era without sessions (`stateless_http`): no `Mcp-Session-Id`, and every
+    /// POST taken as a request of that era — `server/discover` included.
+    StatelessHttp,
 }
 
 impl Peer {
@@ -152,6 +155,9 @@ impl Peer {
                     }
                     PyMode::SseResumable => {
                         cmd.arg("--event-store");
+                    }
+                    PyMode::StatelessHttp => {
+                        cmd.arg("--stateless-http");
                     }
                 }
                 cmd.env("PYTHONUNBUFFERED", "1");
