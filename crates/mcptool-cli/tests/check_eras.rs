@@ -75,9 +75,10 @@ fn check_finds_a_stateless_server_and_skips_what_sessions_need() {
     let stats = served.stats();
     assert_eq!(stats["sessions_opened"], 0, "{stats}");
     assert_eq!(stats["deletes"], 0, "{stats}");
-    // Each of the 6 lifecycles held a listen stream; none outlived its client.
+    // Each of the 5 sequential lifecycles waits for its listen stream (a concurrent one may
+    // close before its stream is open, on a loaded machine); none outlived its client.
     assert!(
-        stats["listen_streams_opened"].as_u64() >= Some(6),
+        stats["listen_streams_opened"].as_u64() >= Some(5),
         "{stats}"
     );
     assert_eq!(stats["listen_streams_live"], 0, "{stats}");
