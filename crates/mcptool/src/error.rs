@@ -7,6 +7,7 @@
 use std::fmt;
 
 use crate::protocol::RpcError;
+use crate::transport::tls_failure;
 
 /// Why a call failed, as a closed set of categories that says whose fault it was.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
@@ -39,6 +40,33 @@ pub enum ErrorKind {
     Cancelled,
     /// The client was closed (or dropped) before or while the request ran.
     Closed,
+    /// The server wants authorization the client could not get: no OAuth configured, or the
+    /// flow failed; [`Error::auth_failure`] says at which step.
+    Authorization,
+}
+
+/// Where authorization failed, for [`ErrorKind::Authorization`].
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+#[non_exhaustive]
+pub enum AuthFailure {
+    /// The server answered 401 and the client has no OAuth configuration.
+    Required,
+    /// Metadata missing, malformed, or not matching (`resource`, `issuer`, no PKCE S256).
+    Metadata,
+    /// No client identity: nothing pre-registered, and neither a client ID metadata document
+    /// nor dynamic registration is possible, or registration was refused.
+    Registration,
+    /// The user's part failed or was refused (the handler, `error=` on the redirect).
+    Denied,
+    /// The redirect did not belong to our request (`state` or RFC 9207 `iss` wrong).
+    Redirect,
+    /// The token endpoint refused, or answered something unusable.
+    Token,
+    /// The server refused every token the client could get (a 401 loop, or still too little
+    /// scope after the re-authorizations allowed).
+    Refused,
+    /// The token store failed.
+    Store,
 }
 
 /// Which deadline fired, for [`ErrorKind::Timeout`].
@@ -91,6 +119,7 @@ struct Inner {
     deadline: Option<Deadline>,
     status: Option<u16>,
     rpc: Option<RpcError>,
+    auth: Option<AuthFailure>,
     /// The request was (or may have been) processed before the failure, so repeating it is
     /// not safe without the caller's consent.
     in_flight: bool,
@@ -109,6 +138,7 @@ impl Error {
                 deadline: None,
                 status: None,
                 rpc: None,
+                auth: None,
                 in_flight: false,
                 source: None,
             }),
@@ -156,6 +186,12 @@ impl Error {
 
     pub(crate) fn network(message: impl Into<String>) -> Error {
         Error::new(ErrorKind::Network, message)
+    }
+
+    pub(crate) fn authorization(what: AuthFailure, message: impl Into<String>) -> Error {
+        let mut e = Error::new(ErrorKind::Authorization, message);
+        e.inner.auth = Some(what);
+        e
     }
 
     pub(crate) fn closed() -> Error {
@@ -258,6 +294,11 @@ impl Error {
         self.inner.rpc.as_ref()
     }
 
+    /// Where authorization failed, for [`ErrorKind::Authorization`].
+    pub fn auth_failure(&self) -> Option<AuthFailure> {
+        self.inner.auth
+    }
+
     /// A deadline expired.
     pub fn is_timeout(&self) -> bool {
         self.inner.kind == ErrorKind::Timeout
@@ -308,6 +349,9 @@ impl fmt::Debug for Error {
         if let Some(rpc) = &self.inner.rpc {
             d.field("rpc", rpc);
         }
+        if let Some(auth) = self.inner.auth {
+            d.field("auth", &auth);
+        }
         if let Some(source) = &self.inner.source {
             d.field("source", source);
         }
@@ -337,52 +381,5 @@ impl std::error::Error for Error {
     }
 }
 
-/// The rustls error behind a failure, if a TLS handshake is what failed. rustls's errors reach
-/// us wrapped in `io::Error`s (sometimes twice), whose `source()` skips the wrapped error
-/// itself, so each link of the chain is also looked into.
-pub(crate) fn tls_failure(err: &(dyn std::error::Error + 'static)) -> Option<rustls::Error> {
-    fn unwrap<'a>(e: &'a (dyn std::error::Error + 'static)) -> Option<&'a rustls::Error> {
-        if let Some(tls) = e.downcast_ref::<rustls::Error>() {
-            return Some(tls);
-        }
-        if let Some(inner) = e
-            .downcast_ref::<std::io::Error>()
-            .and_then(std::io::Error::get_ref)
-        {
-            return unwrap(inner);
-        }
-        None
-    }
-    let mut next = Some(err);
-    while let Some(e) = next {
-        if let Some(tls) = unwrap(e) {
-            return Some(tls.clone());
-        }
-        next = e.source();
-    }
-    None
-}
-
 #[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn error_is_one_pointer_and_thread_safe() {
-        fn assert_send_sync<T: Send + Sync + 'static>() {}
-        assert_send_sync::<Error>();
-        assert_eq!(std::mem::size_of::<Error>(), std::mem::size_of::<usize>());
-    }
-
-    #[test]
-    fn display_names_the_deadline_and_not_the_cause() {
-        let e = Error::timeout(Deadline::Initialize).with_source(std::io::Error::other("inner"));
-        assert_eq!(e.to_string(), "initialize timeout");
-        assert!(e.is_timeout());
-        assert_eq!(e.deadline(), Some(Deadline::Initialize));
-        assert_eq!(
-            std::error::Error::source(&e).map(|s| s.to_string()),
-            Some("inner".to_owned())
-        );
-    }
-}
+mod tests;

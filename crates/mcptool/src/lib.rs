@@ -28,6 +28,7 @@ pub mod protocol;
 #[doc = include_str!("../../../README.md")]
 pub struct ReadmeDoctests;
 
+mod auth;
 mod client;
 mod error;
 mod tool;
@@ -38,7 +39,11 @@ pub use client::{
     HandlerFuture, LegacyFallback, Progress, ProtocolEra, ReconnectPolicy, RequestOptions,
     ServerNotification, StandaloneStream,
 };
-pub use error::{Deadline, Error, ErrorKind, Result};
+pub use auth::{
+    AuthorizationHandler, AuthorizeFuture, ClientRegistration, LoopbackBrowser, MemoryTokenStore,
+    OAuth, PrivateKey, Secret, StoreFuture, StoredTokens, TokenStore, authorization_handler,
+};
+pub use error::{AuthFailure, Deadline, Error, ErrorKind, Result};
 pub use tool::{
     ApprovalDecision, ApprovalFuture, ApprovalMode, ApprovalRequest, Approver, Function,
     FunctionKind, McpStreamableHttpTool, McpStreamableHttpToolBuilder, OutputKind, SchemaViolation,

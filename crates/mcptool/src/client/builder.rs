@@ -7,9 +7,10 @@ use http::header::{AUTHORIZATION, HeaderMap, HeaderName, HeaderValue};
 use serde_json::{Value, json};
 
 use super::era::{EraCache, ProtocolEra};
-use super::handlers::{Handler, Handlers};
+use super::handlers::{Answering, Handler, Handlers};
 use super::shared::{LegacyFallback, ReconnectPolicy, Settings, Shared, StandaloneStream};
 use super::{Client, ClientInner};
+use crate::auth::OAuth;
 use crate::error::Error;
 use crate::protocol::ProtocolVersion;
 use crate::transport::{HeaderProvider, HttpConfig, HttpTransport};
@@ -39,6 +40,7 @@ pub struct ClientBuilder {
     client_info: Value,
     handlers: Handlers,
     notification_capacity: usize,
+    oauth: Option<OAuth>,
 }
 
 impl std::fmt::Debug for ClientBuilder {
@@ -48,6 +50,7 @@ impl std::fmt::Debug for ClientBuilder {
             .field("url", &self.url)
             .field("headers", &header_names)
             .field("lent_client", &self.lent_client.is_some())
+            .field("oauth", &self.oauth)
             .field("settings", &self.settings)
             .field("version", &self.version)
             .finish_non_exhaustive()
@@ -81,6 +84,7 @@ impl ClientBuilder {
             client_info: json!({"name": "mcptool", "version": env!("CARGO_PKG_VERSION")}),
             handlers: Handlers::default(),
             notification_capacity: 256,
+            oauth: None,
         }
     }
 
@@ -101,6 +105,27 @@ impl ClientBuilder {
     pub fn bearer_token(self, token: impl AsRef<str>) -> ClientBuilder {
         let value = format!("Bearer {}", token.as_ref());
         self.header(AUTHORIZATION.as_str(), value)
+    }
+
+    /// Authorizes with OAuth 2.1 when the server asks (a 401): see [`OAuth`]. Its traffic
+    /// (metadata, registration, tokens) runs on this client's pool and ends with `close()`;
+    /// its tokens go to this server's URL only.
+    pub fn oauth(mut self, oauth: OAuth) -> ClientBuilder {
+        self.oauth = Some(oauth);
+        self
+    }
+
+    /// Gives the OAuth configuration a store of its own now, so that every client built from
+    /// this builder (a tool's reconnects) shares it; a lent store stays.
+    pub(crate) fn own_token_store(mut self) -> ClientBuilder {
+        if let Some(oauth) = self.oauth.take() {
+            let store = oauth
+                .store
+                .clone()
+                .unwrap_or_else(|| Arc::new(crate::auth::MemoryTokenStore::new()));
+            self.oauth = Some(oauth.token_store(store));
+        }
+        self
     }
 
     /// Uses the caller's HTTP client instead of building one. A lent client is never closed
@@ -285,6 +310,7 @@ impl ClientBuilder {
     /// one was lent).
     pub fn build(self) -> Result<Client, Error> {
         let headers = self.header_map()?;
+        let answering = Arc::new(Answering::default());
         let transport = HttpTransport::new(
             &self.url,
             HttpConfig {
@@ -294,6 +320,7 @@ impl ClientBuilder {
                 max_message_bytes: self.max_message_bytes,
                 lent_client: self.lent_client,
                 provider: self.provider,
+                oauth: self.oauth.map(|oauth| (oauth, Arc::clone(&answering))),
             },
         )?;
         let shared = Shared::new(
@@ -303,6 +330,7 @@ impl ClientBuilder {
             self.client_info,
             self.version,
             self.notification_capacity,
+            answering,
         );
         Ok(Client {
             inner: Arc::new(ClientInner {

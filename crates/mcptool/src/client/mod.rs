@@ -28,6 +28,7 @@ use serde_json::{Map, Value, json};
 use tokio::sync::broadcast;
 
 pub use builder::{ClientBuilder, DEFAULT_MAX_MESSAGE_BYTES};
+pub(crate) use handlers::Answering;
 pub use era::{EraCache, ProtocolEra};
 pub use handlers::{Handler, HandlerFuture};
 pub use lifecycle::CloseOutcome;

@@ -99,7 +99,7 @@ pub(crate) struct Shared {
     pub(crate) settings: Settings,
     pub(crate) handlers: Handlers,
     /// Whether a handler is answering the server right now (it pushes deadlines out).
-    pub(crate) answering: Answering,
+    pub(crate) answering: Arc<Answering>,
     pub(crate) client_info: Value,
     pub(crate) offered_version: crate::protocol::ProtocolVersion,
     /// Requests waiting for their answers, and the subscribers to notifications.
@@ -144,16 +144,17 @@ impl Shared {
         client_info: Value,
         offered_version: crate::protocol::ProtocolVersion,
         notification_capacity: usize,
+        answering: Arc<Answering>,
     ) -> Shared {
         let stateless = (settings.era != ProtocolEra::Session)
-            .then(|| Stateless::new(&handlers, &client_info, !transport.has_header_provider()));
+            .then(|| Stateless::new(&handlers, &client_info, !transport.credentials_may_change()));
         Shared {
             transport,
             stateless,
             phase: Phase::new(settings.era == ProtocolEra::Stateless),
             settings,
             handlers,
-            answering: Answering::default(),
+            answering,
             client_info,
             offered_version,
             router: Router::new(notification_capacity),

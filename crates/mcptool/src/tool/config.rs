@@ -90,6 +90,13 @@ impl McpStreamableHttpToolBuilder {
         self.with_client(|c| c.bearer_token(token))
     }
 
+    /// Authorizes with OAuth 2.1 when the server asks: see [`OAuth`](crate::OAuth). Unless a
+    /// store is lent, the tokens belong to this tool: kept across its reconnects, shared with
+    /// no other tool.
+    pub fn oauth(self, oauth: crate::OAuth) -> Self {
+        self.with_client(|c| c.oauth(oauth))
+    }
+
     /// Calls `provider` before every request, `initialize` included, for headers to add (a
     /// fresh token, say). They go only to the server's own URL: every request goes to that one
     /// endpoint and redirects are never followed.
@@ -205,6 +212,8 @@ impl McpStreamableHttpToolBuilder {
             return Err(Error::config("a tool needs a name"));
         }
         config.client.check()?;
+        let mut config = config;
+        config.client = config.client.own_token_store();
         Ok(McpStreamableHttpTool {
             inner: Arc::new(ToolInner::new(config)),
         })

@@ -17,7 +17,8 @@ use http_body_util::{BodyExt, Full};
 use reqwest::Url;
 
 use super::pool::{ConnPool, Lease, SendError};
-use crate::error::{BoxError, Error, tls_failure};
+use super::tls::tls_failure;
+use crate::error::{BoxError, Error};
 
 /// How long an idle pooled connection is kept.
 const POOL_IDLE_TIMEOUT: Duration = Duration::from_secs(90);

@@ -4,13 +4,14 @@
 //! HTTP+SSE fallback), `delete` (the session's end) and `response` (what a response is: media
 //! types, status errors, bounded bodies).
 
+mod authorized;
 mod delete;
 mod get;
 mod legacy;
 mod post;
 mod response;
 
-use std::sync::{PoisonError, RwLock};
+use std::sync::{Arc, PoisonError, RwLock};
 use std::time::Duration;
 
 use bytes::Bytes;
@@ -24,12 +25,15 @@ use super::session::SessionId;
 use super::sse::{SseDecoder, SseStream};
 #[cfg(feature = "reqwest-client")]
 use super::tls;
+use crate::auth::{Authorizer, OAuth};
+use crate::client::Answering;
 use crate::error::Error;
 use crate::protocol::ProtocolVersion;
 
 pub(crate) use delete::DeleteOutcome;
 pub(crate) use get::GetOutcome;
 pub(crate) use post::PostResponse;
+pub(crate) use response::read_limited;
 
 const MCP_SESSION_ID: HeaderName = HeaderName::from_static("mcp-session-id");
 const MCP_PROTOCOL_VERSION: HeaderName = HeaderName::from_static("mcp-protocol-version");
@@ -46,6 +50,8 @@ pub(crate) struct HttpConfig {
     pub(crate) max_message_bytes: usize,
     pub(crate) lent_client: Option<reqwest::Client>,
     pub(crate) provider: Option<HeaderProvider>,
+    /// OAuth, with the client's clock of time spent waiting on the user.
+    pub(crate) oauth: Option<(OAuth, Arc<Answering>)>,
 }
 
 #[derive(Clone, Debug, Default)]
@@ -70,6 +76,8 @@ pub(crate) struct HttpTransport {
     session: RwLock<SessionState>,
     config: HttpConfig,
     owned: bool,
+    /// The authorization layer, when OAuth is configured.
+    auth: Option<Authorizer>,
     /// Set when the server speaks the legacy HTTP+SSE transport (2024-11-05): where to POST.
     legacy_endpoint: std::sync::OnceLock<Target>,
 }
@@ -99,6 +107,10 @@ impl HttpTransport {
             Some(lent) => (Pool::Lent(lent.clone()), false),
             None => (Pool::owned(config.connect_timeout)?, true),
         };
+        let auth = config
+            .oauth
+            .clone()
+            .map(|(oauth, answering)| Authorizer::new(oauth, &url, answering));
         let target = Target::new(url)?;
         let mut session = SessionState::default();
         session.post_headers =
@@ -109,6 +121,7 @@ impl HttpTransport {
             session: RwLock::new(session),
             config,
             owned,
+            auth,
             legacy_endpoint: std::sync::OnceLock::new(),
         })
     }
@@ -117,9 +130,9 @@ impl HttpTransport {
         &self.target.url
     }
 
-    /// Whether a header provider may change the headers (credentials) between requests.
-    pub(crate) fn has_header_provider(&self) -> bool {
-        self.config.provider.is_some()
+    /// Whether the credentials may change between requests (a header provider, OAuth).
+    pub(crate) fn credentials_may_change(&self) -> bool {
+        self.config.provider.is_some() || self.auth.is_some()
     }
 
     /// Whether the HTTP client is ours to close.
@@ -189,8 +202,8 @@ impl HttpTransport {
     }
 
     async fn send_get(&self, headers: HeaderMap) -> Result<Response, Error> {
-        self.client()?
-            .send(Method::GET, &self.target, headers, Bytes::new(), "GET")
+        let client = self.client()?;
+        self.send_authorized(&client, Method::GET, &self.target, headers, Bytes::new(), "GET")
             .await
     }
 
@@ -261,6 +274,7 @@ mod tests {
             max_message_bytes: 1024,
             lent_client: None,
             provider: None,
+            oauth: None,
         };
         for bad in [
             "not a url",

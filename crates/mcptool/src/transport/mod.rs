@@ -11,11 +11,13 @@ mod session;
 mod sse;
 mod tls;
 
+pub(crate) use backend::{Pool, Target};
 pub use headers::{HeaderFuture, HeaderProvider};
 #[cfg(feature = "reqwest-client")]
 pub use http::http_client_builder;
 pub(crate) use http::{
-    DeleteOutcome, GetOutcome, HttpConfig, HttpTransport, PostResponse, check_url,
+    DeleteOutcome, GetOutcome, HttpConfig, HttpTransport, PostResponse, check_url, read_limited,
 };
 pub use session::SessionId;
 pub(crate) use sse::SseStream;
+pub(crate) use tls::tls_failure;

@@ -29,3 +29,29 @@ fn build() -> Result<ClientConfig, rustls::Error> {
     config.alpn_protocols = vec![b"http/1.1".to_vec()];
     Ok(config)
 }
+
+/// The rustls error behind a failure, if a TLS handshake is what failed. rustls's errors reach
+/// us wrapped in `io::Error`s (sometimes twice), whose `source()` skips the wrapped error
+/// itself, so each link of the chain is also looked into.
+pub(crate) fn tls_failure(err: &(dyn std::error::Error + 'static)) -> Option<rustls::Error> {
+    fn unwrap<'a>(e: &'a (dyn std::error::Error + 'static)) -> Option<&'a rustls::Error> {
+        if let Some(tls) = e.downcast_ref::<rustls::Error>() {
+            return Some(tls);
+        }
+        if let Some(inner) = e
+            .downcast_ref::<std::io::Error>()
+            .and_then(std::io::Error::get_ref)
+        {
+            return unwrap(inner);
+        }
+        None
+    }
+    let mut next = Some(err);
+    while let Some(e) = next {
+        if let Some(tls) = unwrap(e) {
+            return Some(tls.clone());
+        }
+        next = e.source();
+    }
+    None
+}

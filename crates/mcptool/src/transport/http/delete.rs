@@ -19,8 +19,9 @@ impl HttpTransport {
     pub(crate) async fn delete(&self) -> Result<DeleteOutcome, Error> {
         let client = self.client()?;
         let (headers, had_session) = self.base_headers(ACCEPT_BOTH).await?;
-        let response = client
-            .send(
+        let response = self
+            .send_authorized(
+                &client,
                 Method::DELETE,
                 &self.target,
                 headers,

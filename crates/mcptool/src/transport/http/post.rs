@@ -41,8 +41,8 @@ impl HttpTransport {
             }
         }
         let target = self.legacy_endpoint.get().unwrap_or(&self.target);
-        let response = client
-            .send(Method::POST, target, headers, Bytes::from(body), "POST")
+        let response = self
+            .send_authorized(&client, Method::POST, target, headers, Bytes::from(body), "POST")
             .await?;
         if self.is_legacy() {
             return Ok((legacy::post_answer(response).await?, None));

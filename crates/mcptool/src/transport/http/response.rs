@@ -16,6 +16,18 @@ pub(super) const ERROR_BODY_LIMIT: usize = 4096;
 /// request that carried a session id, or the 400 "no valid session" variant some servers use.
 pub(super) async fn status_error(response: Response, had_session: bool) -> Error {
     let status = response.status();
+    let www: Vec<http::HeaderValue> = response
+        .headers()
+        .get_all(http::header::WWW_AUTHENTICATE)
+        .iter()
+        .cloned()
+        .collect();
+    if status == StatusCode::UNAUTHORIZED
+        || (status == StatusCode::FORBIDDEN && crate::auth::is_insufficient_scope(&www))
+    {
+        let _ = read_limited(response, ERROR_BODY_LIMIT).await;
+        return crate::auth::required_error(status.as_u16(), &www);
+    }
     let body = read_limited(response, ERROR_BODY_LIMIT)
         .await
         .unwrap_or_default();
@@ -82,7 +94,7 @@ fn media_type_of(headers: &HeaderMap) -> Media<'_> {
 }
 
 /// Reads a whole body, refusing one larger than `limit`.
-pub(super) async fn read_limited(mut response: Response, limit: usize) -> Result<Bytes, Error> {
+pub(crate) async fn read_limited(mut response: Response, limit: usize) -> Result<Bytes, Error> {
     if let Some(len) = response.content_length().filter(|len| *len > limit as u64) {
         return Err(Error::protocol(format!(
             "message of {len} bytes exceeds the limit of {limit} bytes"
