@@ -6,6 +6,7 @@
     reason = "each test file uses only part of the support module"
 )]
 
+pub mod oauth_script;
 pub mod oidc;
 pub mod peer_stats;
 pub mod peers;
