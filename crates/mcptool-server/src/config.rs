@@ -3,6 +3,8 @@
 use std::net::{Ipv4Addr, SocketAddr};
 use std::time::Duration;
 
+use crate::auth::AuthConfig;
+
 /// How the server answers a POSTed JSON-RPC request.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Default)]
 pub enum ResponseMode {
@@ -115,6 +117,8 @@ pub struct ServerConfig {
     pub listen_keepalive: Duration,
     /// How long a `requestState` of a multi-round-trip request stays valid; default 10 minutes.
     pub request_state_ttl: Duration,
+    /// Protect the endpoint with OAuth 2.1 bearer tokens; default none (no authorization).
+    pub auth: Option<AuthConfig>,
 }
 
 impl Default for ServerConfig {
@@ -147,6 +151,7 @@ impl Default for ServerConfig {
             max_listen_streams: 1024,
             listen_keepalive: Duration::from_secs(15),
             request_state_ttl: Duration::from_secs(600),
+            auth: None,
         }
     }
 }
@@ -231,6 +236,14 @@ impl ServerConfig {
         /// Sets how long a multi-round-trip `requestState` stays valid.
         request_state_ttl: Duration
     );
+
+    /// Makes the server an OAuth 2.1 protected resource: the endpoint needs bearer tokens of
+    /// the configured issuer, and the protected resource metadata is served (see [`AuthConfig`]).
+    #[must_use]
+    pub fn auth(mut self, auth: AuthConfig) -> Self {
+        self.auth = Some(auth);
+        self
+    }
 
     /// Sets the endpoint path (a leading `/` is added when missing).
     #[must_use]

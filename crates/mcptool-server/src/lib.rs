@@ -10,6 +10,10 @@
 //!   `server/discover`, multi-round-trip results with an HMAC-protected `requestState`,
 //!   `subscriptions/listen` streams, caching hints, cancellation by closing the stream.
 //!
+//! With [`ServerConfig::auth`] it is an OAuth 2.1 protected resource ([`AuthConfig`]): bearer
+//! JWTs of one issuer on every request to the endpoint, protected resource metadata (RFC 9728),
+//! 401 and 403 challenges with `WWW-Authenticate`, per-tool scopes.
+//!
 //! It serves demo tools, prompts and resources, and counts everything in [`ServerStats`] for tests.
 //!
 //! ```no_run
@@ -25,6 +29,7 @@
 //! # }
 //! ```
 
+mod auth;
 mod config;
 mod demo;
 mod fault;
@@ -38,6 +43,7 @@ mod stateless;
 mod stats;
 mod wire;
 
+pub use crate::auth::AuthConfig;
 pub use crate::config::{DeadSessionStatus, Era, Faults, ResponseMode, ServerConfig};
 pub use crate::server::{RunningServer, Server, StartError};
 pub use crate::stats::{RequestRecord, ServerStats, StatsSnapshot};

@@ -8,6 +8,7 @@ use std::time::Duration;
 
 use tokio::task::JoinHandle;
 
+use crate::auth::Auth;
 use crate::config::ServerConfig;
 use crate::listener::CountingListener;
 use crate::session_era::EndReason;
@@ -24,7 +25,9 @@ pub struct Server;
 impl Server {
     /// Binds `config.bind` and serves until [`RunningServer::shutdown`] (or drop).
     ///
-    /// Refuses a non-loopback address unless `allow_non_loopback` is set.
+    /// Refuses a non-loopback address unless `allow_non_loopback` is set. With
+    /// [`ServerConfig::auth`] it sets up the protected resource once bound (fetching the
+    /// issuer's metadata and JWKS unless the JWKS is given) and fails when that fails.
     pub async fn start(config: ServerConfig) -> Result<RunningServer, StartError> {
         let bind = config.bind;
         if !config.allow_non_loopback && !bind.ip().is_loopback() {
@@ -39,15 +42,16 @@ impl Server {
             .map_err(|e| StartError {
                 kind: StartErrorKind::Bind,
                 addr: bind,
-                source: Some(e),
+                source: Some(Box::new(e)),
             })?;
         let addr = listener.local_addr().map_err(|e| StartError {
             kind: StartErrorKind::Bind,
             addr: bind,
-            source: Some(e),
+            source: Some(Box::new(e)),
         })?;
         let stats = ServerStats::default();
-        let app = Arc::new(AppState::new(config, stats.clone()));
+        let auth = start_auth(&config, addr, &stats).await?;
+        let app = Arc::new(AppState::new(config, stats.clone(), auth));
         let router = crate::http::router(&app);
         let listener = CountingListener {
             inner: listener,
@@ -72,6 +76,25 @@ impl Server {
             app,
             serve: Some(serve),
         })
+    }
+}
+
+/// The protected resource of a server bound to `addr`, when it has one.
+async fn start_auth(
+    config: &ServerConfig,
+    addr: SocketAddr,
+    stats: &ServerStats,
+) -> Result<Option<Auth>, StartError> {
+    let Some(auth) = &config.auth else {
+        return Ok(None);
+    };
+    match Auth::start(auth, addr, &config.path, stats).await {
+        Ok(auth) => Ok(Some(auth)),
+        Err(err) => Err(StartError {
+            kind: StartErrorKind::Auth,
+            addr,
+            source: Some(Box::new(err)),
+        }),
     }
 }
 
@@ -160,13 +183,14 @@ impl Drop for RunningServer {
 pub struct StartError {
     kind: StartErrorKind,
     addr: SocketAddr,
-    source: Option<std::io::Error>,
+    source: Option<Box<dyn StdError + Send + Sync>>,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 enum StartErrorKind {
     NonLoopback,
     Bind,
+    Auth,
 }
 
 impl StartError {
@@ -178,6 +202,13 @@ impl StartError {
     /// Binding the address failed (the cause is in `source()`).
     pub fn is_bind(&self) -> bool {
         self.kind == StartErrorKind::Bind
+    }
+
+    /// Setting up the protected resource of [`ServerConfig::auth`] failed: the issuer's
+    /// metadata or JWKS could not be fetched or used, or the resource is not a URL (the cause
+    /// is in `source()`).
+    pub fn is_auth(&self) -> bool {
+        self.kind == StartErrorKind::Auth
     }
 }
 
@@ -192,13 +223,14 @@ impl fmt::Display for StartError {
                 )
             }
             StartErrorKind::Bind => write!(f, "cannot bind {}", self.addr),
+            StartErrorKind::Auth => write!(f, "cannot set up authorization on {}", self.addr),
         }
     }
 }
 
 impl StdError for StartError {
     fn source(&self) -> Option<&(dyn StdError + 'static)> {
-        self.source.as_ref().map(|e| e as _)
+        self.source.as_deref().map(|e| e as _)
     }
 }
 
@@ -210,6 +242,7 @@ mod tests {
     fn start_error_is_small_send_and_sync() {
         fn assert_send_sync<T: Send + Sync>() {}
         assert_send_sync::<StartError>();
-        assert!(std::mem::size_of::<StartError>() <= 48);
+        // The address (32 bytes), the kind, and a boxed cause (16).
+        assert!(std::mem::size_of::<StartError>() <= 56);
     }
 }

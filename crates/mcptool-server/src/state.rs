@@ -4,10 +4,12 @@
 //! take the parts they use and never reach back up.
 
 use std::future::Future;
+use std::sync::Arc;
 
 use tokio_util::sync::CancellationToken;
 use tokio_util::task::TaskTracker;
 
+use crate::auth::Auth;
 use crate::config::ServerConfig;
 use crate::session_era::Sessions;
 use crate::stateless::Stateless;
@@ -18,6 +20,8 @@ use crate::stats::ServerStats;
 pub(crate) struct AppState {
     pub(crate) config: ServerConfig,
     pub(crate) stats: ServerStats,
+    /// The protected resource, when the server has [`ServerConfig::auth`].
+    pub(crate) auth: Option<Arc<Auth>>,
     /// The session era's live sessions.
     pub(crate) sessions: Sessions,
     /// The stateless era's server-wide state: demo scope, listeners, request-state keys.
@@ -28,9 +32,10 @@ pub(crate) struct AppState {
 }
 
 impl AppState {
-    pub(crate) fn new(config: ServerConfig, stats: ServerStats) -> Self {
+    pub(crate) fn new(config: ServerConfig, stats: ServerStats, auth: Option<Auth>) -> Self {
         let shutdown = CancellationToken::new();
         Self {
+            auth: auth.map(Arc::new),
             sessions: Sessions::new(stats.clone(), shutdown.clone()),
             stateless: Stateless::new(&config),
             config,

@@ -1,6 +1,6 @@
 //! What the server saw: [`ServerStats`], [`StatsSnapshot`] and [`RequestRecord`].
 
-use std::collections::{BTreeMap, VecDeque};
+use std::collections::{BTreeMap, HashSet, VecDeque};
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard};
 use std::time::Duration;
@@ -11,6 +11,8 @@ use serde::Serialize;
 const MAX_RECORDS: usize = 10_000;
 /// How many distinct session ids the per-session maps remember.
 const MAX_SESSION_KEYS: usize = 100_000;
+/// How many distinct token hashes `auth_distinct_tokens` tells apart.
+const MAX_TOKEN_HASHES: usize = 100_000;
 
 /// Counters of what the server saw, as of one moment.
 #[derive(Clone, Debug, Default, Serialize)]
@@ -81,6 +83,20 @@ pub struct StatsSnapshot {
     pub caching_hints: u64,
     /// 2026-07-28 requests that carried an `Mcp-Session-Id` (ignored, never echoed).
     pub stateless_session_ids_ignored: u64,
+    /// With [`AuthConfig`](crate::AuthConfig): 401s for requests without a bearer token.
+    pub auth_missing: u64,
+    /// 401s for bearer tokens that are malformed, badly signed, expired or not for this resource.
+    pub auth_invalid: u64,
+    /// 403s for valid tokens that lack a scope the request needs.
+    pub auth_insufficient_scope: u64,
+    /// Requests whose token was valid (a 403 for a missing scope included).
+    pub auth_accepted: u64,
+    /// Distinct valid tokens seen (told apart by a hash; no token is kept).
+    pub auth_distinct_tokens: u64,
+    /// Requests refused with 400 for an `access_token` in the URL query.
+    pub auth_query_token: u64,
+    /// JWKS documents fetched from the issuer: at start, then on unknown `kid`s.
+    pub auth_jwks_fetches: u64,
 }
 
 /// One HTTP request as the server saw it.
@@ -110,6 +126,8 @@ pub struct ServerStats {
 struct StatsInner {
     counters: Mutex<StatsSnapshot>,
     records: Mutex<VecDeque<RequestRecord>>,
+    /// SHA-256 hashes of the valid tokens seen.
+    token_hashes: Mutex<HashSet<[u8; 32]>>,
     open_connections: AtomicU64,
     total_connections: AtomicU64,
     live_tasks: AtomicU64,
@@ -196,6 +214,18 @@ impl ServerStats {
             records.pop_front();
         }
         records.push_back(record);
+    }
+
+    /// Counts a request with a valid token, and the token when it is new.
+    pub(crate) fn token_accepted(&self, fingerprint: [u8; 32]) {
+        let new = {
+            let mut hashes = lock(&self.inner.token_hashes);
+            hashes.len() < MAX_TOKEN_HASHES && hashes.insert(fingerprint)
+        };
+        self.update(|s| {
+            s.auth_accepted += 1;
+            s.auth_distinct_tokens += u64::from(new);
+        });
     }
 
     pub(crate) fn connection_opened(&self) {

@@ -18,6 +18,7 @@ use axum::routing::{get, post};
 use http::StatusCode;
 use serde_json::Value;
 
+use crate::auth::{self, Grant};
 use crate::http::era::Wire;
 use crate::state::AppState;
 use crate::wire::reply;
@@ -27,17 +28,31 @@ use crate::{session_era, stateless};
 #[derive(Debug, Clone)]
 pub(crate) struct RpcMethod(pub(crate) String);
 
-/// The server's routes: the MCP endpoint, `/stats` when enabled, 404 elsewhere.
+/// The server's routes: the MCP endpoint, `/stats` when enabled, the protected resource
+/// metadata with [`ServerConfig::auth`](crate::ServerConfig::auth), 404 elsewhere.
 pub(crate) fn router(app: &Arc<AppState>) -> Router {
-    let endpoint = post(handle_post)
+    let mut endpoint = post(handle_post)
         .get(handle_get)
         .delete(handle_delete)
         .fallback(handle_other)
-        .layer(from_fn_with_state(Arc::clone(app), layers::faults))
-        .layer(from_fn_with_state(Arc::clone(app), layers::origin));
+        .layer(from_fn_with_state(Arc::clone(app), layers::faults));
+    if let Some(auth) = &app.auth {
+        endpoint = endpoint.layer(from_fn_with_state(Arc::clone(auth), auth::guard));
+    }
+    let endpoint = endpoint.layer(from_fn_with_state(Arc::clone(app), layers::origin));
     let mut router = Router::new().route(&app.config.path, endpoint);
     if app.config.stats_endpoint && app.config.path != "/stats" {
         router = router.route("/stats", get(handle_stats));
+    }
+    if let Some(auth) = &app.auth {
+        let (paths, document) = auth.metadata();
+        for path in paths.iter().filter(|p| **p != app.config.path) {
+            let document = document.clone();
+            router = router.route(
+                path,
+                get(move || async move { reply::json(StatusCode::OK, &document) }),
+            );
+        }
     }
     router
         .fallback(|| async { reply::status(StatusCode::NOT_FOUND) })
@@ -53,9 +68,14 @@ async fn handle_post(State(app): State<Arc<AppState>>, req: Request) -> Response
     };
     let first_method = first_method(&message);
     count_methods(&app, &message);
-    let mut response = match era::for_post(app.config.era, &parts.headers, &message) {
-        Wire::Session => session_era::post(&app, &parts, message).await,
-        Wire::Stateless => stateless::post(&app, &parts, message).await,
+    // The one tool-scope check of both eras, before either starts answering.
+    let refusal = (app.auth.as_ref())
+        .and_then(|auth| auth.check_calls(parts.extensions.get::<Grant>(), &message));
+    let wire = era::for_post(app.config.era, &parts.headers, &message);
+    let mut response = match (refusal, wire) {
+        (Some(refusal), _) => refusal,
+        (None, Wire::Session) => session_era::post(&app, &parts, message).await,
+        (None, Wire::Stateless) => stateless::post(&app, &parts, message).await,
     };
     if let Some(method) = first_method {
         response.extensions_mut().insert(RpcMethod(method));
