@@ -5,6 +5,7 @@
     reason = "each test file uses a subset of the helpers"
 )]
 
+pub(crate) mod auth;
 mod modern;
 
 use std::future::Future;
