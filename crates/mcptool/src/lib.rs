@@ -34,14 +34,14 @@ mod error;
 mod tool;
 mod transport;
 
+pub use auth::{
+    AuthorizationHandler, AuthorizeFuture, ClientRegistration, LoopbackBrowser, MemoryTokenStore,
+    OAuth, PrivateKey, Secret, StoreFuture, StoredTokens, TokenStore, authorization_handler,
+};
 pub use client::{
     Client, ClientBuilder, CloseOutcome, DEFAULT_MAX_MESSAGE_BYTES, EraCache, Handler,
     HandlerFuture, LegacyFallback, Progress, ProtocolEra, ReconnectPolicy, RequestOptions,
     ServerNotification, StandaloneStream,
-};
-pub use auth::{
-    AuthorizationHandler, AuthorizeFuture, ClientRegistration, LoopbackBrowser, MemoryTokenStore,
-    OAuth, PrivateKey, Secret, StoreFuture, StoredTokens, TokenStore, authorization_handler,
 };
 pub use error::{AuthFailure, Deadline, Error, ErrorKind, Result};
 pub use tool::{

@@ -150,7 +150,7 @@ async fn register(
         .map_err(|e| failure(AuthFailure::Metadata, e))?;
     let redirect_uris: Vec<&str> = redirect_uri.into_iter().collect();
     let native = redirect_uri.is_none_or(is_loopback_redirect);
-    let mut body = json!({
+    let body = json!({
         "client_name": config.client_name,
         "redirect_uris": redirect_uris,
         "grant_types": ["authorization_code", "refresh_token"],
@@ -158,9 +158,6 @@ async fn register(
         "token_endpoint_auth_method": "none",
         "application_type": if native { "native" } else { "web" },
     });
-    if let Some(scopes) = &config.scopes {
-        body["scope"] = json!(scopes.join(" "));
-    }
     let mut headers = HeaderMap::new();
     headers.insert(CONTENT_TYPE, HeaderValue::from_static("application/json"));
     headers.insert(ACCEPT, HeaderValue::from_static("application/json"));

@@ -28,8 +28,8 @@ use serde_json::{Map, Value, json};
 use tokio::sync::broadcast;
 
 pub use builder::{ClientBuilder, DEFAULT_MAX_MESSAGE_BYTES};
-pub(crate) use handlers::Answering;
 pub use era::{EraCache, ProtocolEra};
+pub(crate) use handlers::Answering;
 pub use handlers::{Handler, HandlerFuture};
 pub use lifecycle::CloseOutcome;
 pub use options::{Progress, RequestOptions};

@@ -203,8 +203,15 @@ impl HttpTransport {
 
     async fn send_get(&self, headers: HeaderMap) -> Result<Response, Error> {
         let client = self.client()?;
-        self.send_authorized(&client, Method::GET, &self.target, headers, Bytes::new(), "GET")
-            .await
+        self.send_authorized(
+            &client,
+            Method::GET,
+            &self.target,
+            headers,
+            Bytes::new(),
+            "GET",
+        )
+        .await
     }
 
     fn sse_stream(&self, response: Response, last_id: Option<String>) -> SseStream {

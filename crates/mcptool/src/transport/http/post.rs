@@ -42,7 +42,14 @@ impl HttpTransport {
         }
         let target = self.legacy_endpoint.get().unwrap_or(&self.target);
         let response = self
-            .send_authorized(&client, Method::POST, target, headers, Bytes::from(body), "POST")
+            .send_authorized(
+                &client,
+                Method::POST,
+                target,
+                headers,
+                Bytes::from(body),
+                "POST",
+            )
             .await?;
         if self.is_legacy() {
             return Ok((legacy::post_answer(response).await?, None));

@@ -29,6 +29,8 @@ pub(super) type Connection = http1::Connection<<Connector as Service<Uri>>::Resp
 pub(super) struct Conn {
     pub(super) send: SendRequest<Full<Bytes>>,
     pub(super) driver: AbortHandle,
+    /// Where it is connected to: it carries requests for that origin only.
+    pub(super) origin: Uri,
 }
 
 impl Drop for Conn {
