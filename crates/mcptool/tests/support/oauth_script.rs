@@ -251,7 +251,8 @@ pub struct Script {
     pub resource: String,
     pub refuse_all: bool,
     pub refused_tokens: HashSet<String>,
-    /// Answer every request with a token by 403 `insufficient_scope` asking for this scope.
+    /// A scope every request needs: a token without it gets 403 `insufficient_scope` whose
+    /// challenge asks for this scope alone.
     pub forbid_scope: Option<String>,
     // ---- any path
     /// Canned answers by path, before anything else.
@@ -992,7 +993,14 @@ async fn mcp(State(shared): State<Arc<Shared>>, req: Request) -> Response {
         }
         Some(false) => {}
     }
-    if let Some(scope) = forbid {
+    let granted = seen.bearer().map(|t| {
+        claims_of(&t)["scope"]
+            .as_str()
+            .unwrap_or_default()
+            .to_owned()
+    });
+    if let Some(scope) = forbid.filter(|f| !granted.unwrap_or_default().split(' ').any(|g| g == f))
+    {
         shared.rs_refusals.fetch_add(1, Ordering::SeqCst);
         let mut raw = Raw::json(
             403,
