@@ -90,6 +90,20 @@ impl Authorizer {
         pool: &Pool,
         headers: &mut HeaderMap,
     ) -> Result<Option<HeaderValue>, Error> {
+        if !self.current().loaded || self.expiring() {
+            // Boxed: loading and refreshing are rare, and their futures large.
+            Box::pin(self.prepare(pool)).await?;
+        }
+        let header = self.current().header.clone();
+        match &header {
+            Some(value) => headers.insert(AUTHORIZATION, value.clone()),
+            None => headers.remove(AUTHORIZATION),
+        };
+        Ok(header)
+    }
+
+    /// Loads the kept tokens (once), and refreshes them when they are about to expire.
+    async fn prepare(&self, pool: &Pool) -> Result<(), Error> {
         if !self.current().loaded {
             self.load().await?;
         }
@@ -101,12 +115,7 @@ impl Authorizer {
                 tracing::debug!(error = %e, "refresh before expiry failed");
             }
         }
-        let header = self.current().header.clone();
-        match &header {
-            Some(value) => headers.insert(AUTHORIZATION, value.clone()),
-            None => headers.remove(AUTHORIZATION),
-        };
-        Ok(header)
+        Ok(())
     }
 
     /// Loads kept tokens for the endpoint, once.

@@ -47,8 +47,8 @@ impl HttpTransport {
             }
             // Read what little the refusal says, so that its connection is reused.
             let _ = read_limited(response, ERROR_BODY_LIMIT).await;
-            auth.recover(client, status, &www, sent.as_ref(), &mut attempts)
-                .await?;
+            // Boxed: discovery and the flow are large futures, and rare.
+            Box::pin(auth.recover(client, status, &www, sent.as_ref(), &mut attempts)).await?;
         }
     }
 }
