@@ -8,6 +8,7 @@ use mcptool::{Client, ClientBuilder, ProtocolEra};
 use mcptool_server::{RunningServer, Server, ServerConfig};
 
 use crate::answers::{self, Elicit, ElicitMode};
+use crate::auth::{AuthFlags, Authorization};
 use crate::era::Era;
 use crate::exit::CliError;
 
@@ -25,7 +26,7 @@ pub(crate) struct Common {
         value_name = "NAME: VALUE"
     )]
     pub(crate) headers: Vec<String>,
-    /// Send `Authorization: Bearer TOKEN`.
+    /// Send `Authorization: Bearer TOKEN` (and no OAuth).
     #[arg(long, global = true, env = "MCPTOOL_BEARER", hide_env_values = true)]
     pub(crate) bearer: Option<String>,
     /// Time allowed for connecting and for each request: seconds, or with a unit (500ms, 5s, 2m).
@@ -51,6 +52,8 @@ pub(crate) struct Common {
     /// found, and error causes.
     #[arg(short, long, global = true, action = clap::ArgAction::Count)]
     pub(crate) verbose: u8,
+    #[command(flatten)]
+    pub(crate) auth: AuthFlags,
 }
 
 /// The checked form of [`Common`]'s connection flags.
@@ -64,6 +67,9 @@ pub(crate) struct Settings {
     pub(crate) roots: Option<mcptool::Handler>,
     /// `-v`: say which era a connection found.
     pub(crate) verbose: bool,
+    /// OAuth with the stored tokens: for `--url` only (the embedded server asks for none),
+    /// and off with `--bearer`, an `Authorization` header or `--no-auth`.
+    pub(crate) auth: Option<Authorization>,
 }
 
 /// What `--protocol` asked for.
@@ -86,6 +92,15 @@ impl Common {
         if let Some(token) = &self.bearer {
             headers.push(("Authorization".to_owned(), format!("Bearer {token}")));
         }
+        let own_authorization = headers
+            .iter()
+            .any(|(name, _)| name.eq_ignore_ascii_case("authorization"));
+        let auth = match &self.url {
+            Some(url) if !own_authorization && !self.auth.no_auth => {
+                Some(Authorization::for_commands(&self.auth, url)?)
+            }
+            _ => None,
+        };
         let protocol = match self.protocol.as_deref() {
             None => None,
             Some("auto") => Some(Protocol::Auto),
@@ -105,6 +120,7 @@ impl Common {
             protocol,
             elicit: Elicit::choose(self.elicit),
             verbose: self.verbose > 0,
+            auth,
             roots: if self.roots.is_empty() {
                 None
             } else {
@@ -173,7 +189,18 @@ impl Settings {
         if let Some(roots) = &self.roots {
             builder = builder.on_roots(roots.clone());
         }
+        if let Some(auth) = &self.auth {
+            builder = builder.oauth(auth.oauth.clone());
+        }
         builder
+    }
+
+    /// A command's error, with the hint to log in when it needed a login it could not run.
+    pub(crate) fn explain(&self, err: CliError) -> CliError {
+        match &self.auth {
+            Some(auth) => auth.explain(err),
+            None => err,
+        }
     }
 }
 

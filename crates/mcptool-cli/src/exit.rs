@@ -19,6 +19,9 @@ pub(crate) enum Exit {
     Connection = 3,
     /// `check` found that isolation does not hold.
     CheckFailed = 4,
+    /// OAuth authorization is needed or failed (no login, refused consent, token endpoint
+    /// errors, an unusable token store...).
+    Authorization = 5,
 }
 
 impl From<Exit> for ExitCode {
@@ -88,53 +91,12 @@ impl CliError {
                 .hint(capability_hint(&missing))
                 .source(err);
         }
-        let (exit, problem, hint) = match err.kind() {
-            ErrorKind::Config => (
-                Exit::Usage,
-                format!("{doing}: {err}"),
-                "check --url, --header and --protocol".to_owned(),
-            ),
-            ErrorKind::Connect => (
-                Exit::Connection,
-                format!("cannot connect to {url}"),
-                "is the server running? start one with `mcptool serve`, or omit --url to use the embedded server".to_owned(),
-            ),
-            ErrorKind::Tls => (
-                Exit::Connection,
-                format!("{doing}: {err}"),
-                "is the server's certificate trusted on this machine (the platform's store, or a PEM file named by SSL_CERT_FILE)?".to_owned(),
-            ),
-            ErrorKind::Timeout => (
-                Exit::Connection,
-                format!("{doing}: {err}"),
-                "the server is slow or not answering; raise --timeout".to_owned(),
-            ),
-            ErrorKind::Rpc if is_bad_params(&err) => (
-                Exit::Usage,
-                format!("{doing}: {err}"),
-                "check the name and arguments (`mcptool tools`, `mcptool prompts`)".to_owned(),
-            ),
-            ErrorKind::Rpc => (
-                Exit::Connection,
-                format!("{doing}: {err}"),
-                "the server refused the request; run with -v for details".to_owned(),
-            ),
-            ErrorKind::HttpStatus if matches!(err.status(), Some(401 | 403)) => (
-                Exit::Connection,
-                format!("{doing}: {err}"),
-                "the server wants credentials: pass --bearer TOKEN or -H 'Name: value'".to_owned(),
-            ),
-            ErrorKind::HttpStatus | ErrorKind::Protocol => (
-                Exit::Connection,
-                format!("{doing}: {err}"),
-                format!("is {url} an MCP Streamable HTTP endpoint? (the path is often /mcp)"),
-            ),
-            _ => (
-                Exit::Connection,
-                format!("{doing}: {err}"),
-                "run with -v for details".to_owned(),
-            ),
+        let problem = if matches!(err.kind(), ErrorKind::Connect) {
+            format!("cannot connect to {url}")
+        } else {
+            format!("{doing}: {err}")
         };
+        let (exit, hint) = classify(&err, url);
         CliError::new(exit, problem).hint(hint).source(err)
     }
 
@@ -148,6 +110,96 @@ impl CliError {
                 cause = err.source();
             }
         }
+    }
+}
+
+/// The exit code of a client error, and what the user could try.
+fn classify(err: &mcptool::Error, url: &str) -> (Exit, String) {
+    use mcptool::ErrorKind;
+    match err.kind() {
+        ErrorKind::Config => (
+            Exit::Usage,
+            "check --url, --header and --protocol".to_owned(),
+        ),
+        ErrorKind::Connect => (
+            Exit::Connection,
+            "is the server running? start one with `mcptool serve`, or omit --url to use the embedded server".to_owned(),
+        ),
+        ErrorKind::Tls => (
+            Exit::Connection,
+            "is the server's certificate trusted on this machine (the platform's store, or a PEM file named by SSL_CERT_FILE)?".to_owned(),
+        ),
+        ErrorKind::Timeout => (
+            Exit::Connection,
+            "the server is slow or not answering; raise --timeout".to_owned(),
+        ),
+        ErrorKind::Rpc if is_bad_params(err) => (
+            Exit::Usage,
+            "check the name and arguments (`mcptool tools`, `mcptool prompts`)".to_owned(),
+        ),
+        ErrorKind::Rpc => (
+            Exit::Connection,
+            "the server refused the request; run with -v for details".to_owned(),
+        ),
+        ErrorKind::Authorization => (
+            Exit::Authorization,
+            auth_hint(err.auth_failure(), url),
+        ),
+        ErrorKind::HttpStatus if matches!(err.status(), Some(401 | 403)) => (
+            Exit::Connection,
+            format!(
+                "the server wants credentials: `mcptool login --url {url}`, --bearer TOKEN \
+                 or -H 'Name: value'"
+            ),
+        ),
+        ErrorKind::HttpStatus | ErrorKind::Protocol => (
+            Exit::Connection,
+            format!("is {url} an MCP Streamable HTTP endpoint? (the path is often /mcp)"),
+        ),
+        _ => (
+            Exit::Connection,
+            "run with -v for details".to_owned(),
+        ),
+    }
+}
+
+/// What an authorization failure means, and what to do about it.
+fn auth_hint(failure: Option<mcptool::AuthFailure>, url: &str) -> String {
+    use mcptool::AuthFailure;
+    match failure {
+        Some(AuthFailure::Required) => format!(
+            "log in first: `mcptool login --url {url}` (OAuth is off with --bearer, \
+             -H 'Authorization: ...' and --no-auth)"
+        ),
+        Some(AuthFailure::Registration) => "the authorization server offers mcptool no way \
+             to register: pass --client-id ID (with --client-secret or --private-key for a \
+             confidential client) or --client-metadata-url URL"
+            .to_owned(),
+        Some(AuthFailure::Denied) => format!(
+            "the login was refused or not completed in the browser; try again with \
+             `mcptool login --url {url}`"
+        ),
+        Some(AuthFailure::Redirect) => "the answer that came back from the browser did not \
+             belong to this login (state or issuer mismatch) and was refused; log in again"
+            .to_owned(),
+        Some(AuthFailure::Token) => format!(
+            "the authorization server's token endpoint refused or answered nonsense: check \
+             --client-id, --client-secret and --private-key, or log in again with \
+             `mcptool login --url {url}`"
+        ),
+        Some(AuthFailure::Refused) => "the server refused every token mcptool could get: \
+             the account may lack a scope it needs (try --scope), or the server does not \
+             trust this authorization server"
+            .to_owned(),
+        Some(AuthFailure::Metadata) => "the OAuth metadata of the server or of its \
+             authorization server is missing or inconsistent: they are misconfigured (-v \
+             shows more)"
+            .to_owned(),
+        Some(AuthFailure::Store) => {
+            "fix the token store as the message says, or use another with --token-store FILE"
+                .to_owned()
+        }
+        _ => "run with -v for details".to_owned(),
     }
 }
 

@@ -6,6 +6,7 @@
 
 mod answers;
 mod args;
+mod auth;
 mod bench;
 mod call;
 mod check;
@@ -46,7 +47,8 @@ static ALLOCATOR: tikv_jemallocator::Jemalloc = tikv_jemallocator::Jemalloc;
     version,
     about,
     after_help = "Exit codes: 0 ok, 1 the tool returned isError, 2 usage error, \
-                  3 connection or protocol failure, 4 check failed."
+                  3 connection or protocol failure, 4 check failed, 5 authorization needed \
+                  or failed (see `mcptool login`)."
 )]
 struct Cli {
     #[command(flatten)]
@@ -76,6 +78,13 @@ enum Command {
     Serve(serve::ServeArgs),
     /// Benchmark mcptool side by side with the raw HTTP floor and other MCP clients.
     Bench(bench::BenchArgs),
+    /// Log in to the OAuth-protected server of --url and keep its tokens for the other commands.
+    ///
+    /// In the browser ($BROWSER, else the platform's opener; the URL is printed too), or as a
+    /// machine with --client-credentials. Prints who it logged in to, never the token.
+    Login,
+    /// Forget the stored tokens of --url, or everything with --all.
+    Logout(auth::logout::LogoutArgs),
 }
 
 fn main() -> ExitCode {
@@ -117,17 +126,26 @@ fn run(cli: &Cli) -> CliResult {
         return bench::run(&cli.common, args);
     }
     let settings = cli.common.settings()?;
+    if let Command::Logout(args) = &cli.command {
+        return auth::logout::run(&cli.common.auth, &settings, args);
+    }
     let runtime = tokio::runtime::Builder::new_multi_thread()
         .worker_threads(2)
         .enable_all()
         .build()
         .map_err(|e| CliError::connection("cannot start the async runtime").source(e))?;
-    runtime.block_on(client_command(&cli.command, &settings, cli.common.json))
+    runtime
+        .block_on(client_command(cli, &settings))
+        .map_err(|e| settings.explain(e))
 }
 
-async fn client_command(command: &Command, settings: &Settings, json: bool) -> CliResult {
+async fn client_command(cli: &Cli, settings: &Settings) -> CliResult {
+    let (command, json) = (&cli.command, cli.common.json);
     if let Command::Check(args) = command {
         return check::run(settings, args, json).await;
+    }
+    if let Command::Login = command {
+        return auth::login::run(&cli.common.auth, settings, json).await;
     }
     let session = Session::open(settings).await?;
     let result = match command {
@@ -137,7 +155,11 @@ async fn client_command(command: &Command, settings: &Settings, json: bool) -> C
         Command::Prompt(args) => prompt::run(&session, args, json).await,
         Command::Resources => resources::run(&session, json).await,
         Command::Read(args) => read::run(&session, args, json).await,
-        Command::Check(_) | Command::Serve(_) | Command::Bench(_) => unreachable!("handled above"),
+        Command::Check(_)
+        | Command::Serve(_)
+        | Command::Bench(_)
+        | Command::Login
+        | Command::Logout(_) => unreachable!("handled above"),
     };
     session.finish().await;
     result

@@ -8,7 +8,8 @@ use serde_json::{Value, json};
 
 use crate::connect::Settings;
 
-/// A raw HTTP client with the user's headers; it owns its pool, dropped with it.
+/// A raw HTTP client with the user's headers (and stored login); it owns its pool, dropped
+/// with it.
 #[derive(Debug)]
 pub(crate) struct Raw {
     http: reqwest::Client,
@@ -30,10 +31,15 @@ impl Raw {
             .connect_timeout(settings.timeout)
             .build()
             .map_err(|e| e.to_string())?;
+        let mut headers = settings.headers.clone();
+        // The login the check's clients used (they connected first, refreshing it if needed).
+        if let Some(bearer) = settings.auth.as_ref().and_then(|a| a.stored_bearer(url)) {
+            headers.push(("Authorization".to_owned(), bearer));
+        }
         Ok(Raw {
             http,
             url: url.to_owned(),
-            headers: settings.headers.clone(),
+            headers,
             timeout: settings.timeout,
         })
     }
