@@ -26,6 +26,8 @@ fn on_terminal(url: &str, protocol: &str, args: &[&str], stdout: &std::path::Pat
         .args(["--url", url, "--protocol", protocol])
         .args(args)
         .env("MCPTOOL_TEST_STDOUT", stdout)
+        // Never the user's own token store.
+        .env("MCPTOOL_TOKEN_STORE", stdout.with_extension("tokens.json"))
         .env_remove("RUST_LOG")
         .env("NO_COLOR", "1");
     rexpect::session::spawn_command(command, Some(30_000)).expect("spawn under a pty")

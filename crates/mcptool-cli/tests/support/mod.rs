@@ -5,6 +5,8 @@
     reason = "each test file uses a different part of the support module"
 )]
 
+pub(crate) mod oidc;
+
 use std::io::{BufRead as _, BufReader, Read as _, Write as _};
 use std::net::TcpListener;
 use std::process::{Child, Command, Stdio};
@@ -48,10 +50,17 @@ pub(crate) fn mcptool(args: &[&str]) -> Output {
     mcptool_with_env(args, &[])
 }
 
-/// [`mcptool`] with extra environment variables for the child.
+/// [`mcptool`] with extra environment variables for the child. Unless they name one, the
+/// token store is a file that does not exist: no test reads or writes the user's own.
 pub(crate) fn mcptool_with_env(args: &[&str], env: &[(&str, &str)]) -> Output {
+    let no_store = std::env::temp_dir().join(format!(
+        "mcptool-cli-{}-no-token-store/tokens.json",
+        std::process::id()
+    ));
     let mut child = Command::new(env!("CARGO_BIN_EXE_mcptool"))
         .args(args)
+        .env("MCPTOOL_TOKEN_STORE", &no_store)
+        .env_remove("MCPTOOL_CLIENT_SECRET")
         .envs(env.iter().copied())
         .env_remove("RUST_LOG")
         .env_remove("MCPTOOL_BEARER")
