@@ -604,7 +604,7 @@ fn raw_response(raw: Raw) -> Response {
     for (k, v) in raw.headers {
         response.headers_mut().append(
             http::HeaderName::from_bytes(k.as_bytes()).expect("name"),
-            http::HeaderValue::from_str(&v).expect("value"),
+            http::HeaderValue::from_bytes(v.as_bytes()).expect("value"),
         );
     }
     response
