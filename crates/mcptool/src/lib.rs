@@ -37,6 +37,7 @@ mod transport;
 pub use auth::{
     AuthorizationHandler, AuthorizeFuture, ClientRegistration, LoopbackBrowser, MemoryTokenStore,
     OAuth, PrivateKey, Secret, StoreFuture, StoredTokens, TokenStore, authorization_handler,
+    canonical_resource,
 };
 pub use client::{
     Client, ClientBuilder, CloseOutcome, DEFAULT_MAX_MESSAGE_BYTES, EraCache, Handler,

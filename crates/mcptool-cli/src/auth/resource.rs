@@ -1,26 +1,9 @@
-//! The key a URL's tokens are kept under in the store.
-//!
-//! It mirrors the library's canonical resource URI (RFC 8707 `resource`), which it uses as the
-//! lookup key but does not export; `logout --url` and `check`'s raw probes need the same key.
+//! The key a URL's tokens are kept under in the store: the library's canonical resource URI
+//! (RFC 8707 `resource`); `logout --url` and `check`'s raw probes need the same key.
 
-use reqwest::Url;
-
-/// The key the client keeps `url`'s tokens under: its canonical resource URI, as the library
-/// computes it (`scheme://host[:port]` lower case without a default port, the path without a
-/// trailing slash, the query kept, no fragment).
+/// The key the client keeps `url`'s tokens under.
 pub(crate) fn resource_key(url: &str) -> Option<String> {
-    let parsed = Url::parse(url).ok()?;
-    let host = parsed.host_str().unwrap_or_default();
-    let mut key = match parsed.port() {
-        Some(port) => format!("{}://{host}:{port}", parsed.scheme()),
-        None => format!("{}://{host}", parsed.scheme()),
-    };
-    key.push_str(parsed.path().trim_end_matches('/'));
-    if let Some(query) = parsed.query() {
-        key.push('?');
-        key.push_str(query);
-    }
-    Some(key)
+    mcptool::canonical_resource(url)
 }
 
 #[cfg(test)]

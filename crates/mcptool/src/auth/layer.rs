@@ -124,11 +124,15 @@ impl Authorizer {
         if self.current().loaded {
             return Ok(());
         }
-        let kept = self
-            .store
-            .tokens(&canonical_resource(&self.mcp))
-            .await
-            .map_err(|e| store_error(&e))?;
+        // A store that cannot be read fails only the requests that need it (a 401 and what
+        // follows): a server that asks for nothing is reached anyway.
+        let kept = match self.store.tokens(&canonical_resource(&self.mcp)).await {
+            Ok(kept) => kept,
+            Err(e) => {
+                tracing::debug!(error = %e, "the token store could not be read");
+                None
+            }
+        };
         let mut current = self.current();
         current.loaded = true;
         if let Some(tokens) = kept {
@@ -140,7 +144,7 @@ impl Authorizer {
     fn expiring(&self) -> bool {
         let current = self.current();
         current.tokens.as_ref().is_some_and(|t| {
-            t.refresh_token.is_some() && t.expires_within(self.config.refresh_margin)
+            t.refresh_token.is_some() && t.expires_within(t.margin(self.config.refresh_margin))
         })
     }
 
@@ -287,7 +291,7 @@ impl Authorizer {
             return Ok(false);
         };
         let refused = sent.is_some_and(|s| bearer(&kept).is_ok_and(|h| h == s));
-        if !refused && !kept.expires_within(self.config.refresh_margin) {
+        if !refused && !kept.expires_within(kept.margin(self.config.refresh_margin)) {
             install(&mut self.current(), kept)?;
             return Ok(true);
         }

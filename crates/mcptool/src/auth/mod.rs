@@ -65,3 +65,12 @@ pub(crate) fn required_error(status: u16, www_authenticate: &[HeaderValue]) -> E
     }
     Error::authorization(AuthFailure::Required, message).with_status(status)
 }
+
+/// The canonical resource identifier of an MCP endpoint URL (RFC 8707, as the MCP spec gives
+/// it: scheme and host lower case, no default port, no trailing slash, no fragment) — the key
+/// its tokens are kept under in a [`TokenStore`]. `None` for a URL that does not parse.
+pub fn canonical_resource(url: &str) -> Option<String> {
+    reqwest::Url::parse(url)
+        .ok()
+        .map(|u| metadata::canonical_resource(&u))
+}

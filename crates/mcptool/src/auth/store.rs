@@ -34,6 +34,9 @@ pub struct StoredTokens {
     /// The scopes granted (or, when the server did not say, requested).
     #[serde(default)]
     pub scopes: Vec<String>,
+    /// When the access token was issued, in seconds since the Unix epoch.
+    #[serde(default)]
+    pub issued_at: Option<u64>,
     /// The token endpoint, to refresh without discovering again.
     pub token_endpoint: String,
     /// The client the tokens were issued to.
@@ -41,6 +44,17 @@ pub struct StoredTokens {
 }
 
 impl StoredTokens {
+    /// The refresh margin for this token: `margin`, but at most half its lifetime, so that a
+    /// short-lived token is not refreshed at every request.
+    pub(crate) fn margin(&self, margin: Duration) -> Duration {
+        match (self.issued_at, self.expires_at) {
+            (Some(issued), Some(expires)) => {
+                margin.min(Duration::from_secs(expires.saturating_sub(issued) / 2))
+            }
+            _ => margin,
+        }
+    }
+
     /// Whether the access token expires within `margin` from now (or already has).
     pub fn expires_within(&self, margin: Duration) -> bool {
         self.expires_at

@@ -168,6 +168,7 @@ impl TokenRequest<'_> {
             resource: self.resource.to_owned(),
             access_token: Secret::new(answer.access_token().secret().clone()),
             expires_at,
+            issued_at: Some(now_secs()),
             refresh_token: answer
                 .refresh_token()
                 .map(|r| Secret::new(r.secret().clone()))
