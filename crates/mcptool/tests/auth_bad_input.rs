@@ -358,3 +358,30 @@ async fn a_refused_registration_or_code_exchange_says_what_the_server_said() {
     })
     .await;
 }
+
+#[tokio::test]
+async fn metadata_urls_without_https_off_loopback_are_refused_unfetched() {
+    within(LIMIT, async {
+        let named = [
+            (
+                "challenge",
+                "http://mcp.example.com/prm",
+                "not a loopback host",
+            ),
+            ("challenge", "ftp://127.0.0.1/prm", "https is required"),
+            ("issuer", "http://auth.example.com", "not a loopback host"),
+            ("issuer", "https://user:pw@auth.example.com", "credentials"),
+        ];
+        for (place, url, says) in named {
+            let (auth, rs) = pair().await;
+            rs.script(|s| match place {
+                "challenge" => s.challenge = Some(format!("Bearer resource_metadata=\"{url}\"")),
+                _ => s.prm["authorization_servers"] = json!([url]),
+            });
+            let err = connect_err(&rs.mcp_url()).await;
+            assert_auth_error(&err, AuthFailure::Metadata, says, &["pw".to_owned()]);
+            assert!(auth.seen().is_empty(), "{url}");
+        }
+    })
+    .await;
+}

@@ -335,3 +335,26 @@ async fn a_2025_03_26_server_without_any_metadata_gets_the_default_endpoints_at_
     })
     .await;
 }
+
+#[tokio::test]
+async fn without_oauth_a_401_is_an_error_naming_what_the_server_asks_for() {
+    within(LIMIT, async {
+        let auth = ScriptServer::auth_server().await;
+        let server =
+            strict_server(&auth.issuer(), Era::Both, |a| a.required_scope("mcp:tools")).await;
+        let err = mcptool::Client::builder(server.url())
+            .protocol_era(ProtocolEra::Session)
+            .connect()
+            .await
+            .expect_err("no OAuth configured");
+        assert_auth_error(&err, AuthFailure::Required, "\"mcp:tools\"", &[]);
+        assert_eq!(err.status(), Some(401));
+        let metadata = format!("{}/.well-known/oauth-protected-resource/mcp", server.addr());
+        assert!(err.to_string().contains(&metadata), "{err}");
+        assert!(
+            auth.seen().is_empty(),
+            "nothing is discovered without OAuth"
+        );
+    })
+    .await;
+}

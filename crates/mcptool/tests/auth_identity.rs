@@ -262,3 +262,50 @@ async fn a_registered_client_authenticates_as_its_registration_says() {
     })
     .await;
 }
+
+#[tokio::test]
+async fn a_refresh_authenticates_as_the_client_was_registered() {
+    within(LIMIT, async {
+        for pre_registered in [true, false] {
+            let (auth, server) = servers().await;
+            auth.script(|s| {
+                s.expires_in = Some(1);
+                s.registered_method = Some("client_secret_post".into());
+                s.clients.insert(
+                    "conf".into(),
+                    ClientEntry::with("client_secret_basic", Some("s3")),
+                );
+            });
+            let oauth = match pre_registered {
+                true => browser().oauth().client_id("conf").client_secret("s3"),
+                false => browser().oauth(),
+            };
+            let mcp = client(
+                &server.url(),
+                ProtocolEra::Session,
+                oauth.refresh_margin(Duration::ZERO),
+            )
+            .connect()
+            .await
+            .expect("connect");
+            tokio::time::sleep(Duration::from_millis(2100)).await;
+            mcp.list_tools().await.expect("tools after a refresh");
+            mcp.close().await.expect("close");
+            let token = auth.token_requests();
+            assert_eq!(auth.grants(), ["authorization_code", "refresh_token"]);
+            let (code, refresh) = (&token[0], &token[1]);
+            assert_eq!(
+                code.auth_scheme(),
+                refresh.auth_scheme(),
+                "pre-registered: {pre_registered}"
+            );
+            assert_eq!(code.form("client_secret"), refresh.form("client_secret"));
+            assert_eq!(
+                refresh.auth_scheme().is_some(),
+                pre_registered,
+                "basic, else post"
+            );
+        }
+    })
+    .await;
+}

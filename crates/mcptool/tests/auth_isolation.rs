@@ -5,6 +5,7 @@
 
 mod support;
 
+use std::collections::HashSet;
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -242,6 +243,39 @@ async fn a_pre_registered_client_bound_to_one_issuer_is_not_sent_to_another() {
                 .all(|s| !s.contains("pre-s3cret") && s.method == "GET")
         );
         assert!(other.authorizations().is_empty() && home.seen().is_empty());
+    })
+    .await;
+}
+
+#[tokio::test]
+async fn concurrent_requests_refused_together_share_one_refresh() {
+    within(LIMIT, async {
+        let auth = ScriptServer::auth_server().await;
+        let rs = ScriptServer::resource_server(&auth.issuer()).await;
+        let mcp = client(&rs.mcp_url(), ProtocolEra::Session, browser().oauth())
+            .connect()
+            .await
+            .expect("connect");
+        let first = auth.issued()[0].access_token.clone();
+        rs.script(|s| s.refused_tokens.insert(first));
+        let calls = (0..5).map(|_| mcp.list_tools());
+        for listed in futures_util::future::join_all(calls).await {
+            assert_eq!(listed.expect("tools after the refresh").len(), 1);
+        }
+        mcp.close().await.expect("close");
+        assert_eq!(
+            auth.grants(),
+            ["authorization_code", "refresh_token"],
+            "one refresh for all"
+        );
+        let second = auth.issued()[1].access_token.clone();
+        let sent: HashSet<String> = rs
+            .mcp_requests()
+            .iter()
+            .filter_map(|r| r.bearer())
+            .collect();
+        assert_eq!(sent.len(), 2);
+        assert!(sent.contains(&second));
     })
     .await;
 }

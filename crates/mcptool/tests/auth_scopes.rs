@@ -195,3 +195,23 @@ async fn a_server_that_keeps_asking_for_scope_is_refused_after_three_re_authoriz
     })
     .await;
 }
+
+#[tokio::test]
+async fn configured_scopes_replace_the_challenges_and_the_resources() {
+    within(LIMIT, async {
+        let auth = ScriptServer::auth_server().await;
+        let server = strict(&auth, |a| a.required_scope("mcp:tools")).await;
+        let oauth = browser().oauth().scopes(["mcp:tools", "custom:extra"]);
+        let mcp = client(&server.url(), ProtocolEra::Session, oauth)
+            .connect()
+            .await
+            .expect("connect");
+        mcp.close().await.expect("close");
+        let scopes = auth.authorizations()[0].scopes();
+        assert_eq!(
+            scopes,
+            Some(vec!["mcp:tools".to_owned(), "custom:extra".to_owned()])
+        );
+    })
+    .await;
+}

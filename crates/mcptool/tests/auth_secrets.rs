@@ -206,3 +206,61 @@ async fn a_token_with_a_line_break_is_refused_and_never_sent() {
     })
     .await;
 }
+
+#[tokio::test]
+async fn every_request_of_a_session_carries_the_bearer_the_post_the_stream_and_the_delete() {
+    within(LIMIT, async {
+        let auth = ScriptServer::auth_server().await;
+        let server = strict_server(&auth.issuer(), Era::Both, |a| a).await;
+        let mcp = client(&server.url(), ProtocolEra::Session, browser().oauth())
+            .standalone_stream(mcptool::StandaloneStream::Always)
+            .connect()
+            .await
+            .expect("connect");
+        mcp.list_tools().await.expect("tools");
+        support::server::wait_stats(&server, "the standalone stream", |s| {
+            s.get_streams_opened == 1
+        })
+        .await;
+        mcp.close().await.expect("close");
+        let bearer = format!("Bearer {}", auth.issued()[0].access_token);
+        let header = |r: &mcptool_server::RequestRecord, name: &str| {
+            r.headers
+                .iter()
+                .find(|(k, _)| k == name)
+                .map(|(_, v)| v.clone())
+        };
+        let authorization = |r: &mcptool_server::RequestRecord| header(r, "authorization");
+        // The endpoint's requests: the metadata GETs (JSON, before any token) left out.
+        let records: Vec<_> = (server.stats().requests().into_iter())
+            .filter(|r| {
+                r.http_method != "GET" || header(r, "accept").as_deref() != Some("application/json")
+            })
+            .collect();
+        let first_ok = records
+            .iter()
+            .position(|r| r.status == 200)
+            .expect("a success");
+        for record in &records[first_ok..] {
+            assert_eq!(
+                authorization(record).as_deref(),
+                Some(bearer.as_str()),
+                "{record:?}"
+            );
+        }
+        let methods: Vec<&str> = records[first_ok..]
+            .iter()
+            .map(|r| r.http_method.as_str())
+            .collect();
+        assert!(
+            methods.contains(&"GET") && methods.contains(&"DELETE"),
+            "{methods:?}"
+        );
+        assert!(
+            records
+                .iter()
+                .all(|r| r.status != 401 || authorization(r).is_none())
+        );
+    })
+    .await;
+}
