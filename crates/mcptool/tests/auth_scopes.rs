@@ -215,3 +215,30 @@ async fn configured_scopes_replace_the_challenges_and_the_resources() {
     })
     .await;
 }
+
+#[tokio::test]
+async fn a_machine_client_steps_up_with_the_union_too() {
+    within(LIMIT, async {
+        let auth = ScriptServer::auth_server().await;
+        let entry = support::oauth_script::ClientEntry::with("client_secret_basic", Some("m"));
+        auth.script(|s| s.clients.insert("machine".into(), entry));
+        let server = strict(&auth, |a| {
+            a.required_scope("mcp:tools").tool_scope("add", "mcp:admin")
+        })
+        .await;
+        let oauth = mcptool::OAuth::client_credentials("machine").client_secret("m");
+        let mcp = client(&server.url(), ProtocolEra::Stateless, oauth)
+            .connect()
+            .await
+            .expect("connect");
+        mcp.call_tool("add", json!({"a": 1, "b": 1}))
+            .await
+            .expect("add after step-up");
+        mcp.close().await.expect("close");
+        assert_eq!(auth.grants(), ["client_credentials", "client_credentials"]);
+        let scopes: Vec<_> = auth.token_requests().iter().map(|t| t.scopes()).collect();
+        let union = vec!["mcp:tools".to_owned(), "mcp:admin".to_owned()];
+        assert_eq!(scopes, [Some(vec!["mcp:tools".to_owned()]), Some(union)]);
+    })
+    .await;
+}

@@ -291,3 +291,82 @@ async fn a_machine_client_with_neither_secret_nor_key_is_refused_before_the_toke
     })
     .await;
 }
+
+#[tokio::test]
+async fn a_kept_token_past_its_expiry_is_refreshed_by_the_next_client_of_the_store() {
+    within(LIMIT, async {
+        let auth = ScriptServer::auth_server().await;
+        auth.script(|s| s.expires_in = Some(1));
+        let server = strict(&auth).await;
+        let store = Arc::new(MemoryTokenStore::new());
+        let browser = browser();
+        for pause in [Duration::ZERO, PAST_EXPIRY] {
+            tokio::time::sleep(pause).await;
+            let oauth = browser
+                .oauth()
+                .refresh_margin(Duration::ZERO)
+                .token_store(store.clone());
+            let mcp = client(&server.url(), ProtocolEra::Stateless, oauth)
+                .connect()
+                .await
+                .expect("connect");
+            echo(&mcp).await;
+            mcp.close().await.expect("close");
+        }
+        assert_eq!(auth.grants(), ["authorization_code", "refresh_token"]);
+        assert_eq!(browser.calls(), 1);
+        let snap = server.stats().snapshot();
+        assert_eq!(
+            (snap.auth_missing, snap.auth_invalid),
+            (1, 0),
+            "the second sent a fresh token at once"
+        );
+    })
+    .await;
+}
+
+/// A store that fails every read and write.
+#[derive(Debug)]
+struct BrokenStore;
+
+impl TokenStore for BrokenStore {
+    fn tokens<'a>(&'a self, _: &'a str) -> mcptool::StoreFuture<'a, Option<mcptool::StoredTokens>> {
+        Box::pin(async { Err("the disk is full".to_owned()) })
+    }
+    fn save_tokens(&self, _: mcptool::StoredTokens) -> mcptool::StoreFuture<'_, ()> {
+        Box::pin(async { Err("the disk is full".to_owned()) })
+    }
+    fn remove_tokens<'a>(&'a self, _: &'a str) -> mcptool::StoreFuture<'a, ()> {
+        Box::pin(async { Err("the disk is full".to_owned()) })
+    }
+    fn client<'a>(
+        &'a self,
+        _: &'a str,
+    ) -> mcptool::StoreFuture<'a, Option<mcptool::ClientRegistration>> {
+        Box::pin(async { Err("the disk is full".to_owned()) })
+    }
+    fn save_client(&self, _: mcptool::ClientRegistration) -> mcptool::StoreFuture<'_, ()> {
+        Box::pin(async { Err("the disk is full".to_owned()) })
+    }
+}
+
+#[tokio::test]
+async fn a_failing_token_store_is_a_store_error() {
+    within(LIMIT, async {
+        let auth = ScriptServer::auth_server().await;
+        let server = strict(&auth).await;
+        let oauth = browser().oauth().token_store(Arc::new(BrokenStore));
+        let err = client(&server.url(), ProtocolEra::Session, oauth)
+            .connect()
+            .await
+            .expect_err("no store");
+        assert_auth_error(
+            &err,
+            AuthFailure::Store,
+            "the disk is full",
+            &auth.secrets(),
+        );
+        assert!(auth.token_requests().is_empty(), "{:?}", auth.lines());
+    })
+    .await;
+}
