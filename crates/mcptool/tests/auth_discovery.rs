@@ -358,3 +358,28 @@ async fn without_oauth_a_401_is_an_error_naming_what_the_server_asks_for() {
     })
     .await;
 }
+
+#[tokio::test]
+async fn the_automatic_era_authorizes_once_and_falls_back_to_a_2025_03_26_session() {
+    within(LIMIT, async {
+        let legacy = ScriptServer::legacy().await;
+        let browser = browser();
+        let mcp = client(&legacy.mcp_url(), ProtocolEra::Auto, browser.oauth())
+            .connect()
+            .await
+            .expect("connect");
+        assert!(mcp.session_id().is_none() && mcp.list_tools().await.is_ok());
+        mcp.close().await.expect("close");
+        let methods: Vec<String> = legacy
+            .mcp_requests()
+            .iter()
+            .filter_map(|r| r.rpc_method())
+            .collect();
+        assert_eq!(
+            methods[..3],
+            ["server/discover", "server/discover", "initialize"]
+        );
+        assert_eq!((browser.calls(), legacy.grants().len()), (1, 1));
+    })
+    .await;
+}

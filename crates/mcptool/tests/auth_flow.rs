@@ -241,3 +241,18 @@ async fn a_redirect_that_is_not_a_url_or_has_no_code_is_refused() {
     })
     .await;
 }
+
+#[tokio::test]
+async fn a_hostile_error_description_is_shown_short_and_without_control_characters() {
+    within(LIMIT, async {
+        let (auth, server) = servers().await;
+        let hostile = format!("\u{1b}[31mred\nline{}", "x".repeat(10_000));
+        auth.script(|s| s.redirect_error = Some(("access_denied".into(), hostile)));
+        let err = connect_err(&server, browser().oauth()).await;
+        assert_auth_error(&err, AuthFailure::Denied, "access_denied", &[]);
+        let text = err.to_string();
+        assert!(!text.chars().any(char::is_control), "{text:?}");
+        assert!(text.len() < 1000, "{} bytes", text.len());
+    })
+    .await;
+}
