@@ -370,3 +370,26 @@ async fn a_failing_token_store_is_a_store_error() {
     })
     .await;
 }
+
+#[tokio::test]
+async fn a_token_shorter_than_the_refresh_margin_is_not_refreshed_on_every_request() {
+    within(LIMIT, async {
+        let auth = ScriptServer::auth_server().await;
+        auth.script(|s| s.expires_in = Some(30));
+        let server = strict(&auth).await;
+        let mcp = client(&server.url(), ProtocolEra::Session, browser().oauth())
+            .connect()
+            .await
+            .expect("connect");
+        for _ in 0..3 {
+            echo(&mcp).await;
+        }
+        mcp.close().await.expect("close");
+        assert_eq!(
+            auth.grants(),
+            ["authorization_code"],
+            "60 s margin, 30 s token"
+        );
+    })
+    .await;
+}
