@@ -194,6 +194,13 @@ impl Error {
         e
     }
 
+    /// Marks a failure of the authorization layer's own traffic (a dead authorization
+    /// server): the kind stays, [`Error::auth_failure`] says where, and it is not retried.
+    pub(crate) fn in_authorization(mut self, what: AuthFailure) -> Error {
+        self.inner.auth.get_or_insert(what);
+        self
+    }
+
     pub(crate) fn closed() -> Error {
         Error::new(ErrorKind::Closed, "client is closed")
     }

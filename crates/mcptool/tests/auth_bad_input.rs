@@ -241,8 +241,6 @@ async fn a_token_response_over_64_kib_is_an_authorization_error() {
 }
 
 #[tokio::test]
-#[ignore = "client bug: src/auth/http.rs send() files every read failure and redirect under \
-            AuthFailure::Metadata, even for the token endpoint (should be Token)"]
 async fn a_token_response_over_64_kib_is_a_token_failure() {
     within(LIMIT, async {
         let padding = json!("x".repeat(70 * 1024));
@@ -308,9 +306,6 @@ async fn a_dead_token_endpoint_is_a_connect_error_without_hanging() {
 }
 
 #[tokio::test]
-#[ignore = "client bug: a connect error to the authorization server is retried as a transient \
-            failure of initialize (client/request.rs request_with_retries), re-running the \
-            user's authorization each time"]
 async fn a_dead_token_endpoint_sends_the_user_to_authorize_once() {
     within(LIMIT, async {
         let (auth, rs) = dead_token_endpoint().await;

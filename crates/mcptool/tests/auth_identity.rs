@@ -311,8 +311,6 @@ async fn a_refresh_authenticates_as_the_client_was_registered() {
 }
 
 #[tokio::test]
-#[ignore = "client bug: src/auth/identity.rs identity() sends OAuth::client_metadata_url as the \
-            client_id without checking it is an https URL with a path (client-registration.mdx)"]
 async fn a_client_metadata_url_that_is_not_https_with_a_path_is_never_the_client_id() {
     within(LIMIT, async {
         for url in [

@@ -281,9 +281,6 @@ async fn concurrent_requests_refused_together_share_one_refresh() {
 }
 
 #[tokio::test]
-#[ignore = "client bug: src/auth/identity.rs pre_registered() binds a pre-registered client only \
-            to a configured client_issuer; config.rs promises the first issuer met otherwise, and \
-            its secret goes to the new authorization server"]
 async fn a_pre_registered_client_stays_with_the_first_issuer_it_met() {
     within(LIMIT, async {
         let (old, new) = (

@@ -33,7 +33,15 @@ pub(crate) async fn get_json<T: DeserializeOwned>(
 ) -> Result<Fetched<T>, Error> {
     let mut headers = HeaderMap::new();
     headers.insert(ACCEPT, JSON);
-    let (status, _, body) = send(pool, Method::GET, url, headers, Bytes::new(), what).await?;
+    let (status, _, body) = send(
+        pool,
+        Method::GET,
+        url,
+        headers,
+        Bytes::new(),
+        (what, AuthFailure::Metadata),
+    )
+    .await?;
     if status.is_client_error() {
         return Ok(Fetched::Absent(status));
     }
@@ -53,17 +61,23 @@ pub(crate) async fn get_json<T: DeserializeOwned>(
         })
 }
 
-/// Sends one request and reads its whole answer within [`AUTH_BODY_LIMIT`].
+/// Sends one request and reads its whole answer within [`AUTH_BODY_LIMIT`]. `what` names the
+/// endpoint and the failure category of its answers; a connection that fails keeps its kind
+/// (connect, network, timeout) and gets the category too, so that the request is not retried
+/// as if the MCP server had failed.
 pub(crate) async fn send(
     pool: &Pool,
     method: Method,
     url: &Url,
     headers: HeaderMap,
     body: Bytes,
-    what: &str,
+    (what, category): (&str, AuthFailure),
 ) -> Result<(StatusCode, HeaderMap, Bytes), Error> {
     let target = Target::new(url.clone())?;
-    let mut response = pool.send(method, &target, headers, body, what).await?;
+    let mut response = pool
+        .send(method, &target, headers, body, what)
+        .await
+        .map_err(|e| e.in_authorization(category))?;
     let status = response.status();
     let headers = response.headers().clone();
     response.release_headers();
@@ -77,7 +91,7 @@ pub(crate) async fn send(
     }
     let body = read_limited(response, AUTH_BODY_LIMIT)
         .await
-        .map_err(|e| failure(AuthFailure::Metadata, format!("{what} at {url}: {e}")))?;
+        .map_err(|e| failure(category, format!("{what} at {url}: {e}")))?;
     Ok((status, headers, body))
 }
 
@@ -109,7 +123,7 @@ async fn oauth2_send(
         &url,
         parts.headers,
         Bytes::from(body),
-        "the token endpoint",
+        ("the token endpoint", AuthFailure::Token),
     )
     .await?;
     let mut response = http::Response::new(body.to_vec());

@@ -27,20 +27,24 @@ pub(crate) struct Identity {
     pub(crate) auth_method: String,
 }
 
-/// The identity to use with the authorization server `found`, registering if need be.
+/// The identity to use with the authorization server `found`, registering if need be. A
+/// pre-registered client is bound to its configured issuer, else to `first_issuer`, the
+/// first this instance met.
 pub(crate) async fn identity(
     pool: &Pool,
     config: &OAuth,
     store: &dyn TokenStore,
     found: &Discovered,
     redirect_uri: Option<&str>,
+    first_issuer: Option<&str>,
 ) -> Result<Identity, Error> {
-    if let Some(identity) = pre_registered(config, found)? {
+    if let Some(identity) = pre_registered(config, found, first_issuer)? {
         return Ok(identity);
     }
     if let Some(url) = &config.client_metadata_url
         && found.server.client_id_metadata_document_supported
     {
+        check_metadata_url(url)?;
         return Ok(Identity {
             client_id: url.clone(),
             secret: None,
@@ -79,13 +83,30 @@ pub(crate) async fn identity(
     })
 }
 
+/// A client ID metadata document URL must be https with a path (client-registration.mdx).
+fn check_metadata_url(url: &str) -> Result<(), Error> {
+    let ok = reqwest::Url::parse(url)
+        .is_ok_and(|u| u.scheme() == "https" && u.path() != "/" && !u.path().is_empty());
+    if ok {
+        return Ok(());
+    }
+    Err(failure(
+        AuthFailure::Registration,
+        "the client metadata URL must be an https URL with a path (e.g.          https://app.example/client.json); it is not sent",
+    ))
+}
+
 /// The configured client, if any, checked against the issuer it is bound to.
-fn pre_registered(config: &OAuth, found: &Discovered) -> Result<Option<Identity>, Error> {
+fn pre_registered(
+    config: &OAuth,
+    found: &Discovered,
+    first_issuer: Option<&str>,
+) -> Result<Option<Identity>, Error> {
     let Some(client_id) = &config.client_id else {
         return Ok(None);
     };
-    if let Some(bound) = &config.client_issuer
-        && bound != &found.issuer
+    if let Some(bound) = config.client_issuer.as_deref().or(first_issuer)
+        && bound != found.issuer
     {
         return Err(failure(
             AuthFailure::Registration,
@@ -168,7 +189,7 @@ async fn register(
         &url,
         headers,
         body,
-        "the registration endpoint",
+        ("the registration endpoint", AuthFailure::Registration),
     )
     .await?;
     if !status.is_success() {

@@ -42,6 +42,8 @@ pub(super) struct Current {
     pub(super) header: Option<HeaderValue>,
     pub(super) found: Option<Discovered>,
     requested: Vec<String>,
+    /// The first authorization server met: a pre-registered client's credentials go there only.
+    first_issuer: Option<String>,
 }
 
 /// The authorization state of one client.
@@ -229,7 +231,16 @@ impl Authorizer {
         let scopes = scopes.unwrap_or_else(|| self.select_scopes(challenge, &found));
         let tokens = match self.config.grant {
             Grant::ClientCredentials => {
-                let identity = identity(pool, &self.config, &*self.store, &found, None).await?;
+                let first = self.bind_issuer(&found);
+                let identity = identity(
+                    pool,
+                    &self.config,
+                    &*self.store,
+                    &found,
+                    None,
+                    first.as_deref(),
+                )
+                .await?;
                 machine_identity(&identity)?;
                 TokenRequest::at(pool, &identity, &found)?
                     .client_credentials(&scopes)
@@ -259,8 +270,16 @@ impl Authorizer {
                 format!("the authorization handler failed: {e}"),
             )
         })?;
-        let identity =
-            identity(pool, &self.config, &*self.store, found, Some(&redirect_uri)).await?;
+        let first = self.bind_issuer(found);
+        let identity = identity(
+            pool,
+            &self.config,
+            &*self.store,
+            found,
+            Some(&redirect_uri),
+            first.as_deref(),
+        )
+        .await?;
         CodeFlow {
             pool,
             handler,
@@ -272,6 +291,17 @@ impl Authorizer {
         }
         .run()
         .await
+    }
+
+    /// The issuer a pre-registered client is bound to: the first one this instance met.
+    fn bind_issuer(&self, found: &Discovered) -> Option<String> {
+        let mut current = self.current();
+        Some(
+            current
+                .first_issuer
+                .get_or_insert_with(|| found.issuer.clone())
+                .clone(),
+        )
     }
 
     /// Kept tokens of `found`'s resource, other than the one the server just refused: used

@@ -29,7 +29,8 @@ pub(crate) fn is_safe_to_repeat(method: &str) -> bool {
 
 /// A refused connection or a server error that may pass: worth one more try.
 pub(crate) fn is_transient(error: &Error) -> bool {
-    error.is_connect()
+    // A dead authorization server is not the MCP server: retrying would re-run the flow.
+    error.auth_failure().is_none() && error.is_connect()
         || (error.kind() == crate::ErrorKind::HttpStatus
             && error.status().is_some_and(|s| (500..600).contains(&s)))
 }
