@@ -5,7 +5,8 @@
 #   2. cargo fmt --check, clippy with -D warnings, rustdoc with -D warnings;
 #   3. every test with cargo-nextest (one process per test, so per-process counts such as open
 #      file descriptors are exact), with MCPTOOL_REQUIRE_PEERS=1: a missing peer fails loudly;
-#   4. the long lifecycle tests (ignored by default) in release mode;
+#   4. the long lifecycle tests (ignored by default) in release mode, building only the test
+#      files that hold them;
 #   5. the doctests (nextest does not run them).
 set -euo pipefail
 root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
@@ -35,7 +36,18 @@ step "tests"
 cargo nextest run --workspace --no-fail-fast
 
 step "long lifecycle tests (release)"
-cargo nextest run --workspace --release --run-ignored only --no-fail-fast
+# Only the test files that hold ignored tests are built in release: building every test
+# binary of the workspace in release took longer than running them all in debug.
+for dir in crates/*/; do
+    package="$(basename "$dir")"
+    targets=()
+    for file in $(grep -l '#\[ignore' "$dir"tests/*.rs 2>/dev/null || true); do
+        targets+=(--test "$(basename "$file" .rs)")
+    done
+    if [[ ${#targets[@]} -gt 0 ]]; then
+        cargo nextest run -p "$package" --release --run-ignored only --no-fail-fast "${targets[@]}"
+    fi
+done
 
 step "doctests"
 cargo test --workspace --doc --quiet
