@@ -41,7 +41,7 @@ pub(super) struct Current {
     pub(super) tokens: Option<StoredTokens>,
     pub(super) header: Option<HeaderValue>,
     pub(super) found: Option<Discovered>,
-    requested: Vec<String>,
+    pub(super) requested: Vec<String>,
     /// The first authorization server met: a pre-registered client's credentials go there only.
     first_issuer: Option<String>,
 }
@@ -199,20 +199,6 @@ impl Authorizer {
         self.obtain(pool, challenge.as_ref(), None, sent).await
     }
 
-    /// The scopes of a step-up: those asked for before, those granted, and the challenge's.
-    fn step_up_scopes(&self, challenge: Option<&BearerChallenge>) -> Vec<String> {
-        let current = self.current();
-        let mut scopes = current.requested.clone();
-        let granted = current.tokens.iter().flat_map(|t| t.scopes.iter().cloned());
-        let asked = challenge.map(BearerChallenge::scopes).unwrap_or_default();
-        for scope in granted.chain(asked) {
-            if !scopes.contains(&scope) {
-                scopes.push(scope);
-            }
-        }
-        scopes
-    }
-
     /// Discovers, then uses kept tokens if they are good (unless `scopes` asks for a new
     /// authorization), else runs the configured grant.
     async fn obtain(
@@ -327,29 +313,6 @@ impl Authorizer {
         }
         install(&mut self.current(), kept)?;
         Ok(self.refresh(pool).await.is_ok())
-    }
-
-    /// Scopes to ask for: configured, else the challenge's, else the resource's
-    /// `scopes_supported`, else none; `offline_access` only where the server lists it.
-    fn select_scopes(
-        &self,
-        challenge: Option<&BearerChallenge>,
-        found: &Discovered,
-    ) -> Vec<String> {
-        let mut scopes = match (&self.config.scopes, challenge.map(BearerChallenge::scopes)) {
-            (Some(configured), _) => configured.clone(),
-            (None, Some(asked)) if !asked.is_empty() => asked,
-            _ => found.resource_scopes.clone().unwrap_or_default(),
-        };
-        let offline = "offline_access";
-        scopes.retain(|s| s != offline || found.server.lists_scope(offline));
-        if self.config.grant == Grant::AuthorizationCode
-            && found.server.lists_scope(offline)
-            && !scopes.iter().any(|s| s == offline)
-        {
-            scopes.push(offline.to_owned());
-        }
-        scopes
     }
 
     /// Tokens issued by another authorization server than `found`'s are forgotten.

@@ -21,6 +21,7 @@ mod layer;
 mod loopback;
 mod metadata;
 mod refresh;
+mod scopes;
 mod secret;
 mod store;
 mod tokens;
