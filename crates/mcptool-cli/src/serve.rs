@@ -132,19 +132,6 @@ impl ServeArgs {
     }
 }
 
-/// A start error with its causes on one line: an authorization failure says what could not be
-/// fetched and why.
-fn explain(err: &mcptool_server::StartError) -> String {
-    let mut text = err.to_string();
-    let mut cause = err.source();
-    while let Some(err) = cause {
-        text.push_str(": ");
-        text.push_str(&err.to_string());
-        cause = err.source();
-    }
-    text
-}
-
 /// Serves until Ctrl-C, then shuts down gracefully.
 pub(crate) fn run(args: &ServeArgs) -> Result<(), Box<dyn Error>> {
     let runtime = tokio::runtime::Builder::new_multi_thread()
@@ -153,7 +140,7 @@ pub(crate) fn run(args: &ServeArgs) -> Result<(), Box<dyn Error>> {
     runtime.block_on(async {
         let server = Server::start(args.config()).await.map_err(|e| {
             if e.is_auth() {
-                explain(&e).into()
+                e.describe().into()
             } else {
                 Box::<dyn Error>::from(e)
             }

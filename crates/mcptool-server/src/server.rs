@@ -210,6 +210,12 @@ impl StartError {
     pub fn is_auth(&self) -> bool {
         self.kind == StartErrorKind::Auth
     }
+
+    /// This error and its causes on one line (`cannot set up authorization on ...: cannot
+    /// read ...: ...`).
+    pub fn describe(&self) -> String {
+        crate::auth::discovery::chain(self)
+    }
 }
 
 impl fmt::Display for StartError {

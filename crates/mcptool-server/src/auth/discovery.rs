@@ -56,7 +56,7 @@ impl StdError for SetupError {
 }
 
 /// An error and its causes on one line, for logs and for listing what was tried.
-pub(super) fn chain(err: &(dyn StdError + 'static)) -> String {
+pub(crate) fn chain(err: &(dyn StdError + 'static)) -> String {
     let mut text = err.to_string();
     let mut cause = err.source();
     while let Some(err) = cause {

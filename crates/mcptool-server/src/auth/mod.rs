@@ -12,7 +12,7 @@
 
 mod challenge;
 mod config;
-mod discovery;
+pub(crate) mod discovery;
 mod guard;
 mod jwks;
 mod metadata;

@@ -37,6 +37,15 @@ use ::http::HeaderValue;
 
 use crate::error::{AuthFailure, Error};
 
+/// The `WWW-Authenticate` values of a response.
+pub(crate) fn challenges(headers: &::http::HeaderMap) -> Vec<HeaderValue> {
+    headers
+        .get_all(::http::header::WWW_AUTHENTICATE)
+        .iter()
+        .cloned()
+        .collect()
+}
+
 /// Whether a 403's `WWW-Authenticate` asks for more scope.
 pub(crate) fn is_insufficient_scope(www_authenticate: &[HeaderValue]) -> bool {
     matches!(

@@ -4,12 +4,12 @@
 //! doing anything). Without OAuth, the request is sent as it is.
 
 use bytes::Bytes;
-use http::header::{HeaderMap, HeaderValue, WWW_AUTHENTICATE};
+use http::header::HeaderMap;
 use http::{Method, StatusCode};
 
 use super::HttpTransport;
 use super::response::{ERROR_BODY_LIMIT, read_limited};
-use crate::auth::{Attempts, is_insufficient_scope};
+use crate::auth::{Attempts, challenges, is_insufficient_scope};
 use crate::error::Error;
 use crate::transport::backend::{Pool, Response, Target};
 
@@ -34,12 +34,7 @@ impl HttpTransport {
                 .send(method.clone(), target, headers.clone(), body.clone(), what)
                 .await?;
             let status = response.status();
-            let www: Vec<HeaderValue> = response
-                .headers()
-                .get_all(WWW_AUTHENTICATE)
-                .iter()
-                .cloned()
-                .collect();
+            let www = challenges(response.headers());
             let denied = status == StatusCode::UNAUTHORIZED
                 || (status == StatusCode::FORBIDDEN && is_insufficient_scope(&www));
             if !denied {

@@ -16,12 +16,7 @@ pub(super) const ERROR_BODY_LIMIT: usize = 4096;
 /// request that carried a session id, or the 400 "no valid session" variant some servers use.
 pub(super) async fn status_error(response: Response, had_session: bool) -> Error {
     let status = response.status();
-    let www: Vec<http::HeaderValue> = response
-        .headers()
-        .get_all(http::header::WWW_AUTHENTICATE)
-        .iter()
-        .cloned()
-        .collect();
+    let www = crate::auth::challenges(response.headers());
     if status == StatusCode::UNAUTHORIZED
         || (status == StatusCode::FORBIDDEN && crate::auth::is_insufficient_scope(&www))
     {
