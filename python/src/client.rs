@@ -1,0 +1,413 @@
+//! `mcptool.Client`: one MCP connection with its own session and pool, as asyncio methods.
+
+use std::sync::Arc;
+
+use mcptool::protocol::InitializeResult;
+use mcptool::{Client, CloseOutcome, RequestOptions, ServerNotification};
+use pyo3::prelude::*;
+use pyo3::types::{PyDict, PyTuple};
+use pyo3_async_runtimes::tokio::future_into_py;
+use serde_json::{Map, Value, json};
+use tokio::sync::{Mutex, broadcast};
+
+use crate::callbacks::{self, LoopSlot};
+use crate::convert::{self, Json, seconds};
+use crate::errors::to_py_err;
+use crate::options::{ClientOptions, refuse_unknown};
+
+type Notifications = Arc<Mutex<Option<broadcast::Receiver<ServerNotification>>>>;
+
+/// One MCP connection: its own session (when the era has one) and its own connection pool.
+#[pyclass(name = "Client", module = "mcptool._native", frozen)]
+#[derive(Debug)]
+pub(crate) struct PyClient {
+    client: Client,
+    slot: LoopSlot,
+    url: String,
+    notifications: Notifications,
+}
+
+impl PyClient {
+    /// Wraps a core client (a tool's, sharing its session and pool).
+    pub(crate) fn wrap(client: Client, slot: LoopSlot, url: String) -> PyClient {
+        PyClient {
+            client,
+            slot,
+            url,
+            notifications: Arc::default(),
+        }
+    }
+}
+
+/// The server's initialize-shaped answer as a dict.
+pub(crate) fn server_info_value(info: &InitializeResult) -> Value {
+    serde_json::to_value(info).unwrap_or(Value::Null)
+}
+
+/// What `close()` did, as `{"outcome": ...}`.
+pub(crate) fn close_value(outcome: CloseOutcome) -> Value {
+    let name = match outcome {
+        CloseOutcome::Deleted => "deleted",
+        CloseOutcome::DeleteNotAllowed => "delete_not_allowed",
+        CloseOutcome::NotTerminated => "not_terminated",
+        CloseOutcome::NoSession => "no_session",
+        CloseOutcome::Stateless => "stateless",
+        CloseOutcome::AlreadyClosed => "already_closed",
+        _ => "closed",
+    };
+    json!({ "outcome": name })
+}
+
+/// Request options from `timeout=` and `on_progress=`.
+pub(crate) fn request_options(
+    timeout: Option<f64>,
+    on_progress: Option<Py<PyAny>>,
+) -> PyResult<RequestOptions> {
+    let mut options = RequestOptions::new();
+    if let Some(t) = timeout {
+        options = options.timeout(seconds("timeout", t)?);
+    }
+    if let Some(f) = on_progress {
+        options = options.on_progress(callbacks::progress(Arc::new(f)));
+    }
+    Ok(options)
+}
+
+/// A result without what only its protocol era put there (`resultType`, the
+/// `io.modelcontextprotocol/` keys of `_meta`), so that both eras give the same object.
+pub(crate) fn without_era(mut result: Value) -> Value {
+    if let Value::Object(map) = &mut result {
+        map.remove("resultType");
+        let empty = match map.get_mut("_meta") {
+            Some(Value::Object(meta)) => {
+                meta.retain(|key, _| !key.starts_with("io.modelcontextprotocol/"));
+                meta.is_empty()
+            }
+            _ => false,
+        };
+        if empty {
+            map.remove("_meta");
+        }
+    }
+    result
+}
+
+/// Params as a JSON object (None → no params).
+pub(crate) fn params_object(
+    params: Option<&Bound<'_, PyAny>>,
+    what: &str,
+) -> PyResult<Map<String, Value>> {
+    match params {
+        None => Ok(Map::new()),
+        Some(p) if p.is_none() => Ok(Map::new()),
+        Some(p) => match convert::from_python(p)? {
+            Value::Object(map) => Ok(map),
+            _ => Err(pyo3::exceptions::PyTypeError::new_err(format!(
+                "{what} must be a dict"
+            ))),
+        },
+    }
+}
+
+// By value, for `.map_err(err)`.
+#[allow(clippy::needless_pass_by_value)]
+fn err(e: mcptool::Error) -> PyErr {
+    to_py_err(&e)
+}
+
+#[pymethods]
+impl PyClient {
+    #[new]
+    #[pyo3(signature = (url, **kwargs))]
+    fn new(py: Python<'_>, url: String, kwargs: Option<&Bound<'_, PyDict>>) -> PyResult<PyClient> {
+        let kwargs = match kwargs {
+            Some(k) => k.copy()?,
+            None => PyDict::new(py),
+        };
+        let options = ClientOptions::take(&kwargs)?;
+        refuse_unknown(&kwargs, "Client")?;
+        let slot = LoopSlot::default();
+        let builder = options.apply(Client::builder(&url), &slot)?;
+        let _runtime = pyo3_async_runtimes::tokio::get_runtime().enter();
+        let client = builder.build().map_err(err)?;
+        Ok(PyClient::wrap(client, slot, url))
+    }
+
+    /// Opens the connection; returns the server's initialize-shaped result.
+    fn connect<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyAny>> {
+        self.slot.set_current(py)?;
+        let client = self.client.clone();
+        future_into_py(py, async move {
+            let info = client.open().await.map_err(err)?;
+            Ok(Json(server_info_value(&info)))
+        })
+    }
+
+    /// Ends the session and the pool. Idempotent.
+    fn close<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyAny>> {
+        let client = self.client.clone();
+        future_into_py(py, async move {
+            let outcome = client.close().await.map_err(err)?;
+            Ok(Json(close_value(outcome)))
+        })
+    }
+
+    fn __aenter__<'py>(slf: Bound<'py, Self>) -> PyResult<Bound<'py, PyAny>> {
+        let py = slf.py();
+        slf.get().slot.set_current(py)?;
+        let client = slf.get().client.clone();
+        let me = slf.unbind();
+        future_into_py(py, async move {
+            client.open().await.map_err(err)?;
+            Ok(me)
+        })
+    }
+
+    #[pyo3(signature = (*_exc))]
+    fn __aexit__<'py>(
+        &self,
+        py: Python<'py>,
+        _exc: &Bound<'py, PyTuple>,
+    ) -> PyResult<Bound<'py, PyAny>> {
+        let in_flight = _exc.get_item(0).map(|e| !e.is_none()).unwrap_or(false);
+        let client = self.client.clone();
+        future_into_py(py, async move {
+            match client.close().await {
+                // An exception leaving the block matters more than a failed close.
+                Err(e) if !in_flight => Err(err(e)),
+                _ => Ok(false),
+            }
+        })
+    }
+
+    #[getter]
+    fn url(&self) -> &str {
+        &self.url
+    }
+
+    #[getter]
+    fn is_connected(&self) -> bool {
+        self.client.is_connected()
+    }
+
+    #[getter]
+    fn is_closed(&self) -> bool {
+        self.client.is_closed()
+    }
+
+    #[getter]
+    fn session_id(&self) -> Option<String> {
+        self.client.session_id().map(|s| s.as_str().to_owned())
+    }
+
+    #[getter]
+    fn protocol_version(&self) -> Option<String> {
+        self.client.protocol_version().map(|v| v.to_string())
+    }
+
+    #[getter]
+    fn server_info(&self) -> Option<Json> {
+        self.client
+            .server_info()
+            .map(|i| Json(server_info_value(&i)))
+    }
+
+    /// Any request; the result object as the server sent it.
+    #[pyo3(signature = (method, params=None, *, timeout=None, on_progress=None))]
+    fn request<'py>(
+        &self,
+        py: Python<'py>,
+        method: String,
+        params: Option<&Bound<'py, PyAny>>,
+        timeout: Option<f64>,
+        on_progress: Option<Py<PyAny>>,
+    ) -> PyResult<Bound<'py, PyAny>> {
+        self.slot.set_if_empty(py)?;
+        let params = params
+            .filter(|p| !p.is_none())
+            .map(|_| params_object(params, "params").map(Value::Object))
+            .transpose()?;
+        let options = request_options(timeout, on_progress)?;
+        let client = self.client.clone();
+        future_into_py(py, async move {
+            let result: Value = client
+                .request(&method, params.as_ref(), &options)
+                .await
+                .map_err(err)?;
+            Ok(Json(without_era(result)))
+        })
+    }
+
+    /// Sends a notification.
+    #[pyo3(signature = (method, params=None))]
+    fn notify<'py>(
+        &self,
+        py: Python<'py>,
+        method: String,
+        params: Option<&Bound<'py, PyAny>>,
+    ) -> PyResult<Bound<'py, PyAny>> {
+        let params = params
+            .filter(|p| !p.is_none())
+            .map(|_| params_object(params, "params").map(Value::Object))
+            .transpose()?;
+        let client = self.client.clone();
+        future_into_py(py, async move {
+            client.notify(&method, params.as_ref()).await.map_err(err)?;
+            Ok(())
+        })
+    }
+
+    /// The next server notification, or None once the client is closed.
+    fn next_notification<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyAny>> {
+        let client = self.client.clone();
+        let receiver = Arc::clone(&self.notifications);
+        future_into_py(py, async move {
+            let mut guard = receiver.lock().await;
+            let rx = guard.get_or_insert_with(|| client.notifications());
+            loop {
+                if client.is_closed() {
+                    return Ok(None);
+                }
+                match rx.recv().await {
+                    Ok(n) => {
+                        return Ok(Some(Json(json!({
+                            "method": n.method,
+                            "params": n.params,
+                        }))));
+                    }
+                    Err(broadcast::error::RecvError::Lagged(_)) => continue,
+                    Err(broadcast::error::RecvError::Closed) => return Ok(None),
+                }
+            }
+        })
+    }
+
+    fn ping<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyAny>> {
+        let client = self.client.clone();
+        future_into_py(py, async move {
+            client.ping().await.map_err(err)?;
+            Ok(())
+        })
+    }
+
+    fn list_tools<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyAny>> {
+        self.slot.set_if_empty(py)?;
+        let client = self.client.clone();
+        future_into_py(py, async move {
+            let tools = client.list_tools().await.map_err(err)?;
+            Ok(Json(serde_json::to_value(tools).unwrap_or(Value::Null)))
+        })
+    }
+
+    fn list_prompts<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyAny>> {
+        self.slot.set_if_empty(py)?;
+        let client = self.client.clone();
+        future_into_py(py, async move {
+            let prompts = client.list_prompts().await.map_err(err)?;
+            Ok(Json(serde_json::to_value(prompts).unwrap_or(Value::Null)))
+        })
+    }
+
+    fn list_resources<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyAny>> {
+        self.slot.set_if_empty(py)?;
+        let client = self.client.clone();
+        future_into_py(py, async move {
+            let resources = client.list_resources().await.map_err(err)?;
+            Ok(Json(serde_json::to_value(resources).unwrap_or(Value::Null)))
+        })
+    }
+
+    fn list_resource_templates<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyAny>> {
+        self.slot.set_if_empty(py)?;
+        let client = self.client.clone();
+        future_into_py(py, async move {
+            let templates = client.list_resource_templates().await.map_err(err)?;
+            Ok(Json(serde_json::to_value(templates).unwrap_or(Value::Null)))
+        })
+    }
+
+    /// `tools/call`; the `CallToolResult` as sent.
+    #[pyo3(signature = (name, arguments=None, *, timeout=None, on_progress=None))]
+    fn call_tool<'py>(
+        &self,
+        py: Python<'py>,
+        name: &str,
+        arguments: Option<&Bound<'py, PyAny>>,
+        timeout: Option<f64>,
+        on_progress: Option<Py<PyAny>>,
+    ) -> PyResult<Bound<'py, PyAny>> {
+        self.slot.set_if_empty(py)?;
+        let arguments = params_object(arguments, "arguments")?;
+        let params = json!({ "name": name, "arguments": arguments });
+        let options = request_options(timeout, on_progress)?;
+        let client = self.client.clone();
+        future_into_py(py, async move {
+            let result: Value = client
+                .request("tools/call", Some(&params), &options)
+                .await
+                .map_err(err)?;
+            Ok(Json(without_era(result)))
+        })
+    }
+
+    #[pyo3(signature = (name, arguments=None))]
+    fn get_prompt<'py>(
+        &self,
+        py: Python<'py>,
+        name: &str,
+        arguments: Option<&Bound<'py, PyAny>>,
+    ) -> PyResult<Bound<'py, PyAny>> {
+        let arguments = params_object(arguments, "arguments")?;
+        self.raw(
+            py,
+            "prompts/get",
+            json!({ "name": name, "arguments": arguments }),
+        )
+    }
+
+    fn read_resource<'py>(&self, py: Python<'py>, uri: &str) -> PyResult<Bound<'py, PyAny>> {
+        self.raw(py, "resources/read", json!({ "uri": uri }))
+    }
+
+    fn set_logging_level<'py>(
+        &self,
+        py: Python<'py>,
+        level: String,
+    ) -> PyResult<Bound<'py, PyAny>> {
+        let client = self.client.clone();
+        future_into_py(py, async move {
+            client.set_logging_level(&level).await.map_err(err)?;
+            Ok(())
+        })
+    }
+
+    fn __repr__(&self) -> String {
+        let state = if self.client.is_closed() {
+            "closed"
+        } else if self.client.is_connected() {
+            "connected"
+        } else {
+            "not connected"
+        };
+        format!("<mcptool.Client {} ({state})>", self.url)
+    }
+}
+
+impl PyClient {
+    fn raw<'py>(
+        &self,
+        py: Python<'py>,
+        method: &'static str,
+        params: Value,
+    ) -> PyResult<Bound<'py, PyAny>> {
+        self.slot.set_if_empty(py)?;
+        let client = self.client.clone();
+        future_into_py(py, async move {
+            let result: Value = client
+                .request(method, Some(&params), &RequestOptions::default())
+                .await
+                .map_err(err)?;
+            Ok(Json(without_era(result)))
+        })
+    }
+}

@@ -1,0 +1,32 @@
+//! The Python face of mcptool: `mcptool._native`, built by maturin as an abi3 extension
+//! module (Python ≥ 3.10). Only types and lifecycles are translated here; every protocol
+//! rule lives in the Rust core.
+//!
+//! - [`client::PyClient`] and [`tool::PyTool`] wrap [`mcptool::Client`] and
+//!   [`mcptool::McpStreamableHttpTool`]; their async methods return asyncio awaitables
+//!   (pyo3-async-runtimes on one tokio runtime). Cancelling the awaiting task drops the Rust
+//!   future, which cancels the request the way its protocol era says.
+//! - [`callbacks`] runs Python callables (header provider, server-request handlers,
+//!   approver, OAuth authorize) from the core, on the event loop that connected the instance.
+//! - [`convert`] maps JSON values to Python objects and back, losslessly.
+//! - [`errors`] turns core errors into the exceptions of `mcptool.errors`.
+
+use pyo3::prelude::*;
+
+mod callbacks;
+mod client;
+mod convert;
+mod errors;
+mod oauth;
+mod options;
+mod tool;
+
+/// The module `mcptool._native`.
+#[pymodule]
+fn _native(m: &Bound<'_, PyModule>) -> PyResult<()> {
+    m.add("__version__", env!("CARGO_PKG_VERSION"))?;
+    m.add_class::<client::PyClient>()?;
+    m.add_class::<tool::PyTool>()?;
+    m.add_class::<oauth::PyOAuth>()?;
+    Ok(())
+}

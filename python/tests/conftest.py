@@ -1,0 +1,117 @@
+"""Fixtures of the Python tests: real `mcptool serve` processes on 127.0.0.1, with their stats.
+
+`serve(*args)` starts one (its extra command-line arguments, e.g. `--era stateless`) and
+stops it at the end of the test; `server` is one serving both eras. `Served.stats()` is what
+the server saw (sessions opened and deleted, open connections, status counts...).
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import subprocess
+import time
+import urllib.request
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+ROOT = Path(__file__).resolve().parents[2]
+
+
+def mcptool_bin() -> str:
+    """The `mcptool` binary: $MCPTOOL_BIN, else the workspace's debug build."""
+    path = os.environ.get("MCPTOOL_BIN") or str(ROOT / "target" / "debug" / "mcptool")
+    if not Path(path).exists():
+        found = shutil.which("mcptool")
+        if found is None:
+            raise RuntimeError(f"{path} not found: build it with `cargo build -p mcptool-cli`")
+        path = found
+    return path
+
+
+@dataclass
+class Served:
+    """A running `mcptool serve`."""
+
+    url: str
+    stats_url: str
+    process: subprocess.Popen[str]
+
+    def stats(self) -> dict[str, Any]:
+        with urllib.request.urlopen(self.stats_url, timeout=5) as response:
+            return json.load(response)
+
+    def wait_for(self, predicate: Callable[[dict[str, Any]], bool], timeout: float = 5.0) -> dict[str, Any]:
+        """Polls the stats until `predicate` holds (closed sockets take a moment to be seen);
+        returns the last snapshot either way, for the test's own assertion."""
+        deadline = time.monotonic() + timeout
+        while True:
+            snapshot = self.stats()
+            if predicate(snapshot) or time.monotonic() > deadline:
+                return snapshot
+            time.sleep(0.05)
+
+    def stop(self) -> None:
+        if self.process.poll() is None:
+            self.process.terminate()
+            try:
+                self.process.wait(timeout=5)
+            except subprocess.TimeoutExpired:
+                self.process.kill()
+                self.process.wait()
+
+
+def start_server(*args: str) -> Served:
+    """Starts `mcptool serve --port 0 --stats ARGS` on 127.0.0.1 and waits for its URL."""
+    process = subprocess.Popen(
+        [mcptool_bin(), "serve", "--host", "127.0.0.1", "--port", "0", "--stats", *args],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.DEVNULL,
+        text=True,
+    )
+    assert process.stdout is not None
+    url = stats_url = None
+    deadline = time.monotonic() + 20
+    while (url is None or stats_url is None) and time.monotonic() < deadline:
+        line = process.stdout.readline()
+        if not line:
+            break
+        if line.startswith("mcptool-server listening on "):
+            url = line.split(" on ", 1)[1].strip()
+        elif line.startswith("stats at "):
+            stats_url = line.split(" at ", 1)[1].strip()
+    if url is None or stats_url is None:
+        process.kill()
+        raise RuntimeError(f"mcptool serve {' '.join(args)} did not start")
+    return Served(url=url, stats_url=stats_url, process=process)
+
+
+@pytest.fixture
+def serve() -> Iterator[Callable[..., Served]]:
+    started: list[Served] = []
+
+    def start(*args: str) -> Served:
+        served = start_server(*args)
+        started.append(served)
+        return served
+
+    yield start
+    for served in started:
+        served.stop()
+
+
+@pytest.fixture
+def server(serve: Callable[..., Served]) -> Served:
+    """A server speaking both eras (sessions and 2026-07-28) on one endpoint."""
+    return serve()
+
+
+@pytest.fixture(params=["sessions", "stateless"])
+def era_server(request: pytest.FixtureRequest, serve: Callable[..., Served]) -> Served:
+    """Once with a session-era-only server, once with a 2026-07-28-only one."""
+    return serve("--era", request.param)
