@@ -7,7 +7,9 @@
 #      file descriptors are exact), with MCPTOOL_REQUIRE_PEERS=1: a missing peer fails loudly;
 #   4. the long lifecycle tests (ignored by default) in release mode, building only the test
 #      files that hold them;
-#   5. the doctests (nextest does not run them).
+#   5. the doctests (nextest does not run them);
+#   6. the Python package: its wheel built with maturin (release, in the workspace's target
+#      directory) and its pytest suite, with the frameworks pinned (scripts/python-test.sh).
 set -euo pipefail
 root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 cd "$root"
@@ -51,3 +53,6 @@ done
 
 step "doctests"
 cargo test --workspace --doc --quiet
+
+step "Python package: wheel and pytest"
+bash scripts/python-test.sh

@@ -83,7 +83,9 @@ class Client:
         """Opens the connection (initialize or server/discover); returns the server's
         initialize-shaped result (`protocolVersion`, `capabilities`, `serverInfo`, ...)."""
     async def close(self) -> JsonObject:
-        """Idempotent. Returns `{"era", "delete", "streams_ended", ...}` (what happened)."""
+        """Ends the session (DELETE in the session era), the streams and the pool. Idempotent.
+        Returns `{"outcome": ...}`: "deleted", "delete_not_allowed", "not_terminated",
+        "no_session", "stateless" or "already_closed"."""
     async def __aenter__(self) -> Self: ...
     async def __aexit__(
         self, et: type[BaseException] | None, e: BaseException | None, tb: TracebackType | None
@@ -108,7 +110,9 @@ class Client:
         timeout: float | None = None,
         on_progress: ProgressCallback | None = None,
     ) -> JsonObject:
-        """Any request; the result object as the server sent it (era details removed)."""
+        """Any request; the result object as the server sent it, minus what only its era put
+        there (`resultType`, `io.modelcontextprotocol/` keys of `_meta`). A JSON-RPC error
+        raises `RpcError` with its `code` and `data`."""
     async def notify(self, method: str, params: Mapping[str, Any] | None = None) -> None: ...
     async def next_notification(self) -> JsonObject | None:
         """The next server notification (`{"method", "params"}`), or None once closed."""
@@ -171,6 +175,8 @@ class Tool:
     @property
     def name(self) -> str: ...
     @property
+    def description(self) -> str | None: ...
+    @property
     def url(self) -> str: ...
     @property
     def is_connected(self) -> bool: ...
@@ -186,7 +192,12 @@ class Tool:
     def openai_responses_tools(self) -> list[JsonObject]: ...
     def anthropic_tools(self) -> list[JsonObject]: ...
     async def invoke(
-        self, name: str, arguments: Mapping[str, Any] | None = None, *, timeout: float | None = None
+        self,
+        name: str,
+        arguments: Mapping[str, Any] | None = None,
+        *,
+        timeout: float | None = None,
+        on_progress: ProgressCallback | None = None,
     ) -> JsonObject:
         """Calls a function: `{"kind": "success"|"tool_error"|"denied"|"invalid_arguments"|...,
         "is_error", "text", "content", "structuredContent", "_meta", "messages"}`."""

@@ -17,6 +17,9 @@ use crate::options::{ClientOptions, refuse_unknown};
 
 type Notifications = Arc<Mutex<Option<broadcast::Receiver<ServerNotification>>>>;
 
+/// How often a `next_notification()` waiter checks whether the client was closed.
+const CLOSE_POLL: std::time::Duration = std::time::Duration::from_millis(100);
+
 /// One MCP connection: its own session (when the era has one) and its own connection pool.
 #[pyclass(name = "Client", module = "mcptool._native", frozen)]
 #[derive(Debug)]
@@ -268,7 +271,12 @@ impl PyClient {
                 if client.is_closed() {
                     return Ok(None);
                 }
-                match rx.recv().await {
+                // The channel outlives close(): look at the client's state now and then, so
+                // that a waiter learns of the close instead of waiting forever.
+                let Ok(received) = tokio::time::timeout(CLOSE_POLL, rx.recv()).await else {
+                    continue;
+                };
+                match received {
                     Ok(n) => {
                         return Ok(Some(Json(json!({
                             "method": n.method,

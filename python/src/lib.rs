@@ -2,14 +2,14 @@
 //! module (Python ≥ 3.10). Only types and lifecycles are translated here; every protocol
 //! rule lives in the Rust core.
 //!
-//! - [`client::PyClient`] and [`tool::PyTool`] wrap [`mcptool::Client`] and
+//! - `client::PyClient` and `tool::PyTool` wrap [`mcptool::Client`] and
 //!   [`mcptool::McpStreamableHttpTool`]; their async methods return asyncio awaitables
 //!   (pyo3-async-runtimes on one tokio runtime). Cancelling the awaiting task drops the Rust
 //!   future, which cancels the request the way its protocol era says.
-//! - [`callbacks`] runs Python callables (header provider, server-request handlers,
+//! - `callbacks` runs Python callables (header provider, server-request handlers,
 //!   approver, OAuth authorize) from the core, on the event loop that connected the instance.
-//! - [`convert`] maps JSON values to Python objects and back, losslessly.
-//! - [`errors`] turns core errors into the exceptions of `mcptool.errors`.
+//! - `convert` maps JSON values to Python objects and back, losslessly.
+//! - `errors` turns core errors into the exceptions of `mcptool.errors`.
 
 use pyo3::prelude::*;
 
