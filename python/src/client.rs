@@ -81,6 +81,14 @@ pub(crate) fn request_options(
 pub(crate) fn without_era(mut result: Value) -> Value {
     if let Value::Object(map) = &mut result {
         map.remove("resultType");
+    }
+    without_era_meta(result)
+}
+
+/// A value without the `io.modelcontextprotocol/` keys of its `_meta` (a 2026-07-28
+/// notification's subscription id, say), and without `_meta` if nothing else is left.
+pub(crate) fn without_era_meta(mut value: Value) -> Value {
+    if let Value::Object(map) = &mut value {
         let empty = match map.get_mut("_meta") {
             Some(Value::Object(meta)) => {
                 meta.retain(|key, _| !key.starts_with("io.modelcontextprotocol/"));
@@ -92,7 +100,7 @@ pub(crate) fn without_era(mut result: Value) -> Value {
             map.remove("_meta");
         }
     }
-    result
+    value
 }
 
 /// Params as a JSON object (None → no params).
@@ -280,7 +288,7 @@ impl PyClient {
                     Ok(n) => {
                         return Ok(Some(Json(json!({
                             "method": n.method,
-                            "params": n.params,
+                            "params": n.params.map(without_era_meta),
                         }))));
                     }
                     Err(broadcast::error::RecvError::Lagged(_)) => continue,

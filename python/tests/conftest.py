@@ -43,6 +43,8 @@ class Served:
     process: subprocess.Popen[str]
 
     def stats(self) -> dict[str, Any]:
+        """What the server saw. `open_connections` counts the connection of this very
+        request too: an idle server reports 1."""
         with urllib.request.urlopen(self.stats_url, timeout=5) as response:
             return json.load(response)
 
