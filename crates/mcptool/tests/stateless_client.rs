@@ -522,3 +522,42 @@ async fn an_answer_is_fetched_again_once_its_ttl_has_passed() {
     })
     .await;
 }
+
+#[tokio::test]
+async fn a_notification_in_each_era_is_accepted_as_that_era() {
+    within(Duration::from_secs(30), async {
+        for (era, expected) in [
+            (ProtocolEra::Stateless, (1, 0)),
+            (ProtocolEra::Session, (0, 1)),
+        ] {
+            let server = start(ServerConfig::default()).await;
+            let client = Client::builder(server.url())
+                .protocol_era(era)
+                .connect()
+                .await
+                .expect("connect");
+            let before = server.stats().snapshot();
+            client
+                .notify("notifications/roots/list_changed", None)
+                .await
+                .expect("the server accepts the notification");
+            let snap = server.stats().snapshot();
+            let counted = (
+                snap.stateless_requests - before.stateless_requests,
+                snap.session_era_requests - before.session_era_requests,
+            );
+            assert_eq!(
+                counted, expected,
+                "{era:?}: (stateless, session era) messages"
+            );
+            assert_eq!(
+                snap.status_counts.get(&400),
+                before.status_counts.get(&400),
+                "{era:?}: no 400"
+            );
+            client.close().await.expect("close");
+            server.shutdown().await;
+        }
+    })
+    .await;
+}

@@ -209,11 +209,30 @@ impl Shared {
         }
     }
 
-    /// Sends a notification and waits for the server to accept it.
+    /// Sends a notification and waits for the server to accept it. In 2026-07-28 it carries
+    /// the era's `_meta` and routing headers like a request (a server tells the eras apart by
+    /// them, and without them refuses it as a session-era message with no session).
     pub(crate) async fn notify(&self, method: &str, params: Option<&Value>) -> Result<(), Error> {
-        let body = encode_notification(method, params)
-            .map_err(|e| Error::config("cannot encode notification").with_source(e))?;
-        self.transport.post(body, None, false).await.map(|_| ())
+        let encoded = match self.dialect() {
+            Some(dialect) => {
+                let empty = serde_json::Map::new();
+                let params = match params {
+                    Some(Value::Object(map)) => map,
+                    Some(_) => return Err(Error::config("notification params must be an object")),
+                    None => &empty,
+                };
+                let headers = dialect.headers(method, params);
+                encode_notification(method, Some(&dialect.params_with_meta(params)))
+                    .map(|body| (body, Some(headers)))
+            }
+            None => encode_notification(method, params).map(|body| (body, None)),
+        };
+        let (body, headers) =
+            encoded.map_err(|e| Error::config("cannot encode notification").with_source(e))?;
+        self.transport
+            .post(body, headers.as_ref(), false)
+            .await
+            .map(|_| ())
     }
 
     /// Tells the server to stop working on `id`, in the background (the caller has moved on).
