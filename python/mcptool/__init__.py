@@ -17,7 +17,10 @@ Drop-in tools for the agent frameworks live in `mcptool.agent_framework` and
 
 from __future__ import annotations
 
+import atexit
+
 from mcptool._native import Client, OAuth, Tool, __version__
+from mcptool._native import shutdown as _shutdown
 from mcptool.errors import (
     AuthorizationError,
     CancelledError,
@@ -33,6 +36,9 @@ from mcptool.errors import (
     TimeoutError,
     TlsError,
 )
+
+# At interpreter exit the core's threads must stop touching Python before it finalizes.
+atexit.register(_shutdown)
 
 __all__ = [
     "AuthorizationError",

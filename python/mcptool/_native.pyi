@@ -55,7 +55,8 @@ class OAuth:
 
 class Client:
     """One MCP connection: its own session (when the era has one) and its own connection pool.
-    `close()` ends both. Build with `Client(url, ...)`, then `await connect()` (or `async with`)."""
+    `close()` ends both. Build with `Client(url, ...)`, then `await connect()` (or `async with`);
+    a request before that raises `ClosedError`."""
 
     def __init__(
         self,
@@ -115,7 +116,9 @@ class Client:
         raises `RpcError` with its `code` and `data`."""
     async def notify(self, method: str, params: Mapping[str, Any] | None = None) -> None: ...
     async def next_notification(self) -> JsonObject | None:
-        """The next server notification (`{"method", "params"}`), or None once closed."""
+        """The next server notification (`{"method", "params"}`), or None once closed.
+        Notifications are kept from the first call on (from construction with
+        `standalone_stream=True`), up to the core's buffer; a slow reader loses the oldest."""
     async def ping(self) -> None: ...
     async def list_tools(self) -> list[JsonObject]: ...
     async def list_prompts(self) -> list[JsonObject]: ...
@@ -145,7 +148,7 @@ class Tool:
         name: str | None = None,
         description: str | None = None,
         load_tools: bool = True,
-        load_prompts: bool = False,
+        load_prompts: bool = True,
         allowed_tools: Sequence[str] | None = None,
         tool_name_prefix: str | None = None,
         approval_mode: ApprovalMode | None = None,

@@ -19,7 +19,8 @@ use pyo3_async_runtimes::TaskLocals;
 use serde_json::{Value, json};
 
 use crate::convert;
-use crate::errors::describe_py;
+use crate::errors::{EXITING, describe_py};
+use crate::future::with_python;
 
 /// The event loop (and context) of the instance's last `connect()`: where its async
 /// callbacks run.
@@ -64,7 +65,7 @@ type PyFuture = Pin<Box<dyn Future<Output = PyResult<Py<PyAny>>> + Send>>;
 /// awaitable.
 async fn call(callable: &Callable, slot: &LoopSlot, arg: Option<Value>) -> PyResult<Py<PyAny>> {
     let locals = slot.get();
-    let started = Python::attach(|py| -> PyResult<Result<Py<PyAny>, PyFuture>> {
+    let started = with_python(|py| -> PyResult<Result<Py<PyAny>, PyFuture>> {
         let out = match &arg {
             Some(value) => callable.call1(py, (convert::to_python(py, value)?,))?,
             None => callable.call0(py)?,
@@ -80,7 +81,8 @@ async fn call(callable: &Callable, slot: &LoopSlot, arg: Option<Value>) -> PyRes
         };
         let future = pyo3_async_runtimes::into_future_with_locals(&locals, bound.clone())?;
         Ok(Err(Box::pin(future)))
-    })?;
+    })
+    .unwrap_or_else(|| Err(crate::errors::runtime(EXITING)))?;
     match started {
         Ok(value) => Ok(value),
         Err(future) => future.await,
@@ -95,7 +97,9 @@ pub(crate) fn header_provider(callable: Callable, slot: LoopSlot) -> HeaderProvi
             let out = call(&callable, &slot, None)
                 .await
                 .map_err(|e| describe_py(&e))?;
-            Python::attach(|py| headers(out.bind(py))).map_err(|e| describe_py(&e))
+            with_python(|py| headers(out.bind(py)))
+                .unwrap_or_else(|| Err(crate::errors::runtime(EXITING)))
+                .map_err(|e| describe_py(&e))
         }
     })
 }
@@ -126,7 +130,8 @@ pub(crate) fn handler(callable: Callable, slot: LoopSlot) -> Handler {
         let (callable, slot) = (Arc::clone(&callable), slot.clone());
         async move {
             match call(&callable, &slot, Some(params)).await {
-                Ok(out) => Python::attach(|py| convert::from_python(out.bind(py)))
+                Ok(out) => with_python(|py| convert::from_python(out.bind(py)))
+                    .unwrap_or_else(|| Err(crate::errors::runtime(EXITING)))
                     .map_err(|e| rpc_error(&e)),
                 Err(e) => Err(rpc_error(&e)),
             }
@@ -135,7 +140,7 @@ pub(crate) fn handler(callable: Callable, slot: LoopSlot) -> Handler {
 }
 
 fn rpc_error(err: &PyErr) -> RpcError {
-    Python::attach(|py| {
+    with_python(|py| {
         let value = err.value(py);
         let is_rpc = py
             .import("mcptool.errors")
@@ -169,6 +174,11 @@ fn rpc_error(err: &PyErr) -> RpcError {
             }
         }
     })
+    .unwrap_or_else(|| RpcError {
+        code: -32603,
+        message: EXITING.to_owned(),
+        data: None,
+    })
 }
 
 /// The core's approver for a Python callable: True approves, False or a string (the reason)
@@ -183,7 +193,11 @@ pub(crate) fn approver(callable: Callable, slot: LoopSlot) -> Approver {
                 "arguments": request.arguments,
             });
             match call(&callable, &slot, Some(arg)).await {
-                Ok(out) => Python::attach(|py| decision(out.bind(py))),
+                Ok(out) => {
+                    with_python(|py| decision(out.bind(py))).unwrap_or(ApprovalDecision::Deny {
+                        reason: Some(EXITING.to_owned()),
+                    })
+                }
                 Err(e) => ApprovalDecision::Deny {
                     reason: Some(format!("the approver failed: {}", describe_py(&e))),
                 },
@@ -219,7 +233,8 @@ pub(crate) fn authorize(
             let out = call(&callable, &slot, Some(Value::String(url)))
                 .await
                 .map_err(|e| describe_py(&e))?;
-            Python::attach(|py| out.bind(py).extract::<String>())
+            with_python(|py| out.bind(py).extract::<String>())
+                .ok_or_else(|| EXITING.to_owned())?
                 .map_err(|_| "authorize must return the redirect URL, a str".to_owned())
         })
     }
@@ -228,7 +243,7 @@ pub(crate) fn authorize(
 /// A progress callback for a request: each notification as a dict.
 pub(crate) fn progress(callable: Callable) -> impl Fn(mcptool::Progress) + Send + Sync + 'static {
     move |p: mcptool::Progress| {
-        Python::attach(|py| {
+        with_python(|py| {
             let dict = PyDict::new(py);
             let _ = dict.set_item("progress", p.progress);
             let _ = dict.set_item("total", p.total);

@@ -1,18 +1,19 @@
 //! `mcptool.Client`: one MCP connection with its own session and pool, as asyncio methods.
 
 use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
 
 use mcptool::protocol::InitializeResult;
 use mcptool::{Client, CloseOutcome, RequestOptions, ServerNotification};
 use pyo3::prelude::*;
 use pyo3::types::{PyDict, PyTuple};
-use pyo3_async_runtimes::tokio::future_into_py;
 use serde_json::{Map, Value, json};
 use tokio::sync::{Mutex, broadcast};
 
 use crate::callbacks::{self, LoopSlot};
 use crate::convert::{self, Json, seconds};
 use crate::errors::to_py_err;
+use crate::future::spawn;
 use crate::options::{ClientOptions, refuse_unknown};
 
 type Notifications = Arc<Mutex<Option<broadcast::Receiver<ServerNotification>>>>;
@@ -28,6 +29,8 @@ pub(crate) struct PyClient {
     slot: LoopSlot,
     url: String,
     notifications: Notifications,
+    /// Whether `connect()` (or `async with`) ran: requests before it are refused.
+    started: Arc<AtomicBool>,
 }
 
 impl PyClient {
@@ -38,7 +41,24 @@ impl PyClient {
             slot,
             url,
             notifications: Arc::default(),
+            started: Arc::new(AtomicBool::new(true)),
         }
+    }
+
+    /// Refuses a request before `connect()`; remembers the loop callbacks run on.
+    fn ready(&self, py: Python<'_>) -> PyResult<()> {
+        if !self.started.load(Ordering::SeqCst) {
+            return Err(crate::errors::closed(
+                py,
+                "the client is not connected: call connect() first (or use `async with`)",
+            ));
+        }
+        self.slot.set_if_empty(py)
+    }
+
+    fn start(&self, py: Python<'_>) -> PyResult<()> {
+        self.started.store(true, Ordering::SeqCst);
+        self.slot.set_current(py)
     }
 }
 
@@ -141,15 +161,24 @@ impl PyClient {
         let builder = options.apply(Client::builder(&url), &slot)?;
         let _runtime = pyo3_async_runtimes::tokio::get_runtime().enter();
         let client = builder.build().map_err(err)?;
-        Ok(PyClient::wrap(client, slot, url))
+        let wrapped = PyClient {
+            started: Arc::new(AtomicBool::new(false)),
+            ..PyClient::wrap(client, slot, url)
+        };
+        if options.wants_standalone_stream() {
+            // The stream carries notifications from the start: keep them from the start too,
+            // not only from the first next_notification().
+            *wrapped.notifications.blocking_lock() = Some(wrapped.client.notifications());
+        }
+        Ok(wrapped)
     }
 
     /// Opens the connection; returns the server's initialize-shaped result.
     fn connect<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyAny>> {
-        self.slot.set_current(py)?;
+        self.start(py)?;
         let client = self.client.clone();
-        future_into_py(py, async move {
-            let info = client.open().await.map_err(err)?;
+        spawn(py, async move {
+            let info = client.open().await?;
             Ok(Json(server_info_value(&info)))
         })
     }
@@ -157,19 +186,19 @@ impl PyClient {
     /// Ends the session and the pool. Idempotent.
     fn close<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyAny>> {
         let client = self.client.clone();
-        future_into_py(py, async move {
-            let outcome = client.close().await.map_err(err)?;
+        spawn(py, async move {
+            let outcome = client.close().await?;
             Ok(Json(close_value(outcome)))
         })
     }
 
     fn __aenter__<'py>(slf: Bound<'py, Self>) -> PyResult<Bound<'py, PyAny>> {
         let py = slf.py();
-        slf.get().slot.set_current(py)?;
+        slf.get().start(py)?;
         let client = slf.get().client.clone();
         let me = slf.unbind();
-        future_into_py(py, async move {
-            client.open().await.map_err(err)?;
+        spawn(py, async move {
+            client.open().await?;
             Ok(me)
         })
     }
@@ -182,10 +211,10 @@ impl PyClient {
     ) -> PyResult<Bound<'py, PyAny>> {
         let in_flight = _exc.get_item(0).map(|e| !e.is_none()).unwrap_or(false);
         let client = self.client.clone();
-        future_into_py(py, async move {
+        spawn(py, async move {
             match client.close().await {
                 // An exception leaving the block matters more than a failed close.
-                Err(e) if !in_flight => Err(err(e)),
+                Err(e) if !in_flight => Err(e.into()),
                 _ => Ok(false),
             }
         })
@@ -233,18 +262,15 @@ impl PyClient {
         timeout: Option<f64>,
         on_progress: Option<Py<PyAny>>,
     ) -> PyResult<Bound<'py, PyAny>> {
-        self.slot.set_if_empty(py)?;
+        self.ready(py)?;
         let params = params
             .filter(|p| !p.is_none())
             .map(|_| params_object(params, "params").map(Value::Object))
             .transpose()?;
         let options = request_options(timeout, on_progress)?;
         let client = self.client.clone();
-        future_into_py(py, async move {
-            let result: Value = client
-                .request(&method, params.as_ref(), &options)
-                .await
-                .map_err(err)?;
+        spawn(py, async move {
+            let result: Value = client.request(&method, params.as_ref(), &options).await?;
             Ok(Json(without_era(result)))
         })
     }
@@ -257,22 +283,24 @@ impl PyClient {
         method: String,
         params: Option<&Bound<'py, PyAny>>,
     ) -> PyResult<Bound<'py, PyAny>> {
+        self.ready(py)?;
         let params = params
             .filter(|p| !p.is_none())
             .map(|_| params_object(params, "params").map(Value::Object))
             .transpose()?;
         let client = self.client.clone();
-        future_into_py(py, async move {
-            client.notify(&method, params.as_ref()).await.map_err(err)?;
+        spawn(py, async move {
+            client.notify(&method, params.as_ref()).await?;
             Ok(())
         })
     }
 
     /// The next server notification, or None once the client is closed.
     fn next_notification<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyAny>> {
+        self.ready(py)?;
         let client = self.client.clone();
         let receiver = Arc::clone(&self.notifications);
-        future_into_py(py, async move {
+        spawn(py, async move {
             let mut guard = receiver.lock().await;
             let rx = guard.get_or_insert_with(|| client.notifications());
             loop {
@@ -299,45 +327,46 @@ impl PyClient {
     }
 
     fn ping<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyAny>> {
+        self.ready(py)?;
         let client = self.client.clone();
-        future_into_py(py, async move {
-            client.ping().await.map_err(err)?;
+        spawn(py, async move {
+            client.ping().await?;
             Ok(())
         })
     }
 
     fn list_tools<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyAny>> {
-        self.slot.set_if_empty(py)?;
+        self.ready(py)?;
         let client = self.client.clone();
-        future_into_py(py, async move {
-            let tools = client.list_tools().await.map_err(err)?;
+        spawn(py, async move {
+            let tools = client.list_tools().await?;
             Ok(Json(serde_json::to_value(tools).unwrap_or(Value::Null)))
         })
     }
 
     fn list_prompts<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyAny>> {
-        self.slot.set_if_empty(py)?;
+        self.ready(py)?;
         let client = self.client.clone();
-        future_into_py(py, async move {
-            let prompts = client.list_prompts().await.map_err(err)?;
+        spawn(py, async move {
+            let prompts = client.list_prompts().await?;
             Ok(Json(serde_json::to_value(prompts).unwrap_or(Value::Null)))
         })
     }
 
     fn list_resources<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyAny>> {
-        self.slot.set_if_empty(py)?;
+        self.ready(py)?;
         let client = self.client.clone();
-        future_into_py(py, async move {
-            let resources = client.list_resources().await.map_err(err)?;
+        spawn(py, async move {
+            let resources = client.list_resources().await?;
             Ok(Json(serde_json::to_value(resources).unwrap_or(Value::Null)))
         })
     }
 
     fn list_resource_templates<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyAny>> {
-        self.slot.set_if_empty(py)?;
+        self.ready(py)?;
         let client = self.client.clone();
-        future_into_py(py, async move {
-            let templates = client.list_resource_templates().await.map_err(err)?;
+        spawn(py, async move {
+            let templates = client.list_resource_templates().await?;
             Ok(Json(serde_json::to_value(templates).unwrap_or(Value::Null)))
         })
     }
@@ -352,16 +381,15 @@ impl PyClient {
         timeout: Option<f64>,
         on_progress: Option<Py<PyAny>>,
     ) -> PyResult<Bound<'py, PyAny>> {
-        self.slot.set_if_empty(py)?;
+        self.ready(py)?;
         let arguments = params_object(arguments, "arguments")?;
         let params = json!({ "name": name, "arguments": arguments });
         let options = request_options(timeout, on_progress)?;
         let client = self.client.clone();
-        future_into_py(py, async move {
+        spawn(py, async move {
             let result: Value = client
                 .request("tools/call", Some(&params), &options)
-                .await
-                .map_err(err)?;
+                .await?;
             Ok(Json(without_era(result)))
         })
     }
@@ -390,9 +418,10 @@ impl PyClient {
         py: Python<'py>,
         level: String,
     ) -> PyResult<Bound<'py, PyAny>> {
+        self.ready(py)?;
         let client = self.client.clone();
-        future_into_py(py, async move {
-            client.set_logging_level(&level).await.map_err(err)?;
+        spawn(py, async move {
+            client.set_logging_level(&level).await?;
             Ok(())
         })
     }
@@ -416,13 +445,12 @@ impl PyClient {
         method: &'static str,
         params: Value,
     ) -> PyResult<Bound<'py, PyAny>> {
-        self.slot.set_if_empty(py)?;
+        self.ready(py)?;
         let client = self.client.clone();
-        future_into_py(py, async move {
+        spawn(py, async move {
             let result: Value = client
                 .request(method, Some(&params), &RequestOptions::default())
-                .await
-                .map_err(err)?;
+                .await?;
             Ok(Json(without_era(result)))
         })
     }

@@ -11,7 +11,12 @@ use crate::convert;
 /// The exception for `err`, with its kind, status, JSON-RPC error, authorization step and
 /// deadline as attributes.
 pub(crate) fn to_py_err(err: &Error) -> PyErr {
-    Python::attach(|py| build(py, err).unwrap_or_else(|e| e))
+    Python::attach(|py| core_error(py, err))
+}
+
+/// [`to_py_err`] with the GIL already held.
+pub(crate) fn core_error(py: Python<'_>, err: &Error) -> PyErr {
+    build(py, err).unwrap_or_else(|e| e)
 }
 
 fn build(py: Python<'_>, err: &Error) -> PyResult<PyErr> {
@@ -107,7 +112,7 @@ fn deadline_name(deadline: Deadline) -> &'static str {
 /// A Python exception raised inside a callback, as one line for a core error message:
 /// "KeyError: 'token'".
 pub(crate) fn describe_py(err: &PyErr) -> String {
-    Python::attach(|py| {
+    crate::future::with_python(|py| {
         let name = err
             .get_type(py)
             .name()
@@ -124,7 +129,23 @@ pub(crate) fn describe_py(err: &PyErr) -> String {
             format!("{name}: {value}")
         }
     })
+    .unwrap_or_else(|| EXITING.to_owned())
 }
+
+/// An `mcptool.ClosedError` with `message`.
+pub(crate) fn closed(py: Python<'_>, message: &str) -> PyErr {
+    let made = py
+        .import("mcptool.errors")
+        .and_then(|m| m.getattr("_from_core"))
+        .and_then(|f| f.call1(("closed", message, PyDict::new(py))));
+    match made {
+        Ok(exception) => PyErr::from_value(exception),
+        Err(e) => e,
+    }
+}
+
+/// What a callback fails with when the interpreter is exiting.
+pub(crate) const EXITING: &str = "the Python interpreter is exiting";
 
 /// The error a method of an instance that is not usable raises.
 pub(crate) fn runtime(message: impl Into<String>) -> PyErr {

@@ -4,8 +4,10 @@
 //!
 //! - `client::PyClient` and `tool::PyTool` wrap [`mcptool::Client`] and
 //!   [`mcptool::McpStreamableHttpTool`]; their async methods return asyncio awaitables
-//!   (pyo3-async-runtimes on one tokio runtime). Cancelling the awaiting task drops the Rust
+//!   (on pyo3-async-runtimes' tokio runtime). Cancelling the awaiting task drops the Rust
 //!   future, which cancels the request the way its protocol era says.
+//! - `future` turns Rust futures into asyncio futures, and is the one door through which
+//!   core threads reach Python (closed at interpreter exit).
 //! - `callbacks` runs Python callables (header provider, server-request handlers,
 //!   approver, OAuth authorize) from the core, on the event loop that connected the instance.
 //! - `convert` maps JSON values to Python objects and back, losslessly.
@@ -17,6 +19,7 @@ mod callbacks;
 mod client;
 mod convert;
 mod errors;
+mod future;
 mod oauth;
 mod options;
 mod tool;
@@ -28,5 +31,6 @@ fn _native(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_class::<client::PyClient>()?;
     m.add_class::<tool::PyTool>()?;
     m.add_class::<oauth::PyOAuth>()?;
+    m.add_function(wrap_pyfunction!(future::shutdown, m)?)?;
     Ok(())
 }

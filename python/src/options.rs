@@ -165,6 +165,11 @@ impl ClientOptions {
         })
     }
 
+    /// Whether `standalone_stream=True` was asked for.
+    pub(crate) fn wants_standalone_stream(&self) -> bool {
+        self.standalone_stream == Some(true)
+    }
+
     /// Applies the options to a builder; Python callbacks run on `slot`'s event loop.
     pub(crate) fn apply(&self, mut b: ClientBuilder, slot: &LoopSlot) -> PyResult<ClientBuilder> {
         for (name, value) in &self.headers {

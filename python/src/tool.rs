@@ -7,13 +7,13 @@ use mcptool::{
 use pyo3::exceptions::{PyTypeError, PyValueError};
 use pyo3::prelude::*;
 use pyo3::types::{PyDict, PyTuple};
-use pyo3_async_runtimes::tokio::future_into_py;
 use serde_json::{Value, json};
 
 use crate::callbacks::{self, LoopSlot};
 use crate::client::{PyClient, close_value, params_object, request_options};
 use crate::convert::{Json, seconds};
 use crate::errors::to_py_err;
+use crate::future::spawn;
 use crate::options::{ClientOptions, refuse_unknown, take, take_as};
 
 /// The agent tool over one MCP server; one per agent run.
@@ -184,8 +184,8 @@ impl PyTool {
     fn connect<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyAny>> {
         self.slot.set_current(py)?;
         let tool = self.tool.clone();
-        future_into_py(py, async move {
-            tool.connect().await.map_err(err)?;
+        spawn(py, async move {
+            tool.connect().await?;
             Ok(())
         })
     }
@@ -193,8 +193,8 @@ impl PyTool {
     /// Ends the session and the pool. Idempotent.
     fn close<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyAny>> {
         let tool = self.tool.clone();
-        future_into_py(py, async move {
-            let outcome = tool.close().await.map_err(err)?;
+        spawn(py, async move {
+            let outcome = tool.close().await?;
             Ok(Json(close_value(outcome)))
         })
     }
@@ -204,8 +204,8 @@ impl PyTool {
         slf.get().slot.set_current(py)?;
         let tool = slf.get().tool.clone();
         let me = slf.unbind();
-        future_into_py(py, async move {
-            tool.connect().await.map_err(err)?;
+        spawn(py, async move {
+            tool.connect().await?;
             Ok(me)
         })
     }
@@ -218,9 +218,9 @@ impl PyTool {
     ) -> PyResult<Bound<'py, PyAny>> {
         let in_flight = exc.get_item(0).map(|e| !e.is_none()).unwrap_or(false);
         let tool = self.tool.clone();
-        future_into_py(py, async move {
+        spawn(py, async move {
             match tool.close().await {
-                Err(e) if !in_flight => Err(err(e)),
+                Err(e) if !in_flight => Err(e.into()),
                 _ => Ok(false),
             }
         })
@@ -295,11 +295,8 @@ impl PyTool {
         let arguments = Value::Object(params_object(arguments, "arguments")?);
         let options = request_options(timeout, on_progress)?;
         let tool = self.tool.clone();
-        future_into_py(py, async move {
-            let out = tool
-                .invoke_with(&name, arguments, &options)
-                .await
-                .map_err(err)?;
+        spawn(py, async move {
+            let out = tool.invoke_with(&name, arguments, &options).await?;
             Ok(Json(output_value(&out)))
         })
     }

@@ -15,7 +15,6 @@ import base64
 import builtins
 import json
 import math
-import signal
 import socket
 import subprocess
 import sys
@@ -181,13 +180,6 @@ async def test_closed_client_raises_closed_error(server: Served, protocol: Versi
     assert (await stats_of(server))["methods"] == before["methods"]
 
 
-@pytest.mark.xfail(
-    strict=True,
-    raises=AssertionError,
-    reason="binding bug: a Client that was never connected sends requests anyway (session era: "
-    "a tools/list without Mcp-Session-Id, refused with HTTP 400; 2026-07-28: it just works) "
-    "instead of raising ClosedError as mcptool.errors documents ('or was never connected')",
-)
 @pytest.mark.parametrize("version", ["auto", SESSIONS, STATELESS])
 async def test_never_connected_client_raises_closed_error(server: Served, version: Version) -> None:
     """A request on a client that was never connected raises `ClosedError`, and nothing
@@ -400,14 +392,6 @@ async def test_notify_reaches_the_server(server: Served) -> None:
     assert method_count(stats, "notifications/roots/list_changed") == 1
 
 
-@pytest.mark.xfail(
-    strict=True,
-    raises=mcptool.RpcError,
-    reason="core bug: in 2026-07-28 notify() POSTs the notification without the era's "
-    "MCP-Protocol-Version header, so the server routes it to the session era and refuses it "
-    "with HTTP 400 'Mcp-Session-Id header is required' (a stateless notification is accepted "
-    "with 202 and ignored)",
-)
 async def test_notify_in_the_stateless_era(server: Served) -> None:
     """In 2026-07-28 `notify()` is delivered as a stateless message (the server accepts it
     with 202 and ignores it, as that era defines no client notifications)."""
@@ -484,13 +468,6 @@ async def test_log_message_notification_stateless_era(server: Served) -> None:
     }
 
 
-@pytest.mark.xfail(
-    strict=True,
-    raises=AssertionError,
-    reason="binding bug: Client.next_notification() subscribes to the core's broadcast only on "
-    "its first call, so a notification that arrives earlier is dropped, even with "
-    "standalone_stream=True and the GET stream already open",
-)
 async def test_notification_before_first_next_notification_is_kept(server: Served) -> None:
     """With the GET stream open from the start (`standalone_stream=True`), a list_changed
     sent before anyone awaited `next_notification()` is still delivered."""
@@ -1176,16 +1153,6 @@ CHILD_CLEAN = textwrap.dedent(
 )
 
 
-@pytest.mark.xfail(
-    strict=True,
-    raises=AssertionError,
-    reason="binding bug: a process may crash at interpreter exit right after its last mcptool "
-    "await (about 1 run in 10): SIGABRT ('Fatal Python error: Aborted': the tokio blocking-pool "
-    "thread completing the asyncio future, inside loop.call_soon_threadsafe with the GIL "
-    "released, retakes the GIL during finalization and Python's pthread_exit unwinds through "
-    "Rust frames) or SIGSEGV (a tokio worker thread drops a Python object, a bound method in "
-    "method_dealloc, after finalization)",
-)
 def test_clean_processes_exit_cleanly(server: Served, tmp_path: Path) -> None:
     """Eighty short processes that connect, call, close and return from asyncio.run all exit
     with status 0."""
@@ -1202,12 +1169,8 @@ def test_clean_processes_exit_cleanly(server: Served, tmp_path: Path) -> None:
 
     with ThreadPoolExecutor(4) as pool:
         runs = list(pool.map(one, [SESSIONS, STATELESS] * 40))
-    crashes = (-signal.SIGABRT, -signal.SIGSEGV)
-    other = [r for r in runs if r[0] not in (0, *crashes)]
-    if other:  # not the known crash at exit: a real failure, not the expected one
-        raise RuntimeError(f"{len(other)} runs failed otherwise, e.g. {other[0]}")
-    crashed = [r[0] for r in runs if r[0] != 0]
-    assert not crashed, f"{len(crashed)} of {len(runs)} processes crashed at exit: {crashed}"
+    failed = [r for r in runs if r[0] != 0]
+    assert not failed, f"{len(failed)} of {len(runs)} processes failed at exit, e.g. {failed[0]}"
 
 
 # --- every test bounded --------------------------------------------------------------------------

@@ -85,18 +85,15 @@ async def test_functions_mirror_the_servers_tools(server: Served, protocol: Vers
         }  # fmt: skip
 
 
-@pytest.mark.xfail(
-    strict=True,
-    raises=AssertionError,
-    reason="binding bug: Tool() loads the server's prompts as functions by default (the core's "
-    "default is load_prompts=true) although _native.pyi declares load_prompts: bool = False",
-)
-async def test_prompts_are_not_functions_by_default(server: Served, protocol: Version) -> None:
-    """Without `load_prompts=True` no prompt becomes a function, as the stub's default says."""
+async def test_prompts_are_functions_unless_turned_off(server: Served, protocol: Version) -> None:
+    """Prompts become functions by default (`load_prompts=True`, as in agent-framework), and
+    none does with `load_prompts=False`."""
     async with mcptool.Tool(server.url, protocol=protocol) as tool:
-        kinds = {f["name"]: f["kind"] for f in tool.functions()}
-    prompts = [name for name, kind in kinds.items() if kind == "prompt"]
-    assert prompts == [], f"prompt functions without load_prompts: {prompts}"
+        default = sorted(f["name"] for f in tool.functions() if f["kind"] == "prompt")
+    async with mcptool.Tool(server.url, protocol=protocol, load_prompts=False) as tool:
+        off = [f["name"] for f in tool.functions() if f["kind"] == "prompt"]
+    assert default == ["greeting", "introduce", "summarize"], default
+    assert off == []
 
 
 async def test_openai_and_anthropic_shapes(server: Served, protocol: Version) -> None:
