@@ -90,7 +90,7 @@ install_py_mcp2() { python_venv "$peers/py-mcp2" "$root/peers/python/requirement
 install_py_mcp1() { python_venv "$peers/py-mcp1" "$root/peers/python/requirements-mcp1.txt"; }
 install_py_mcptool() {
     python_venv "$peers/py-mcptool" "$root/python/requirements-test.txt"
-    "$peers/py-mcptool/bin/python" -c 'import agent_framework, agents, maturin, pytest' ||
+    "$peers/py-mcptool/bin/python" -c 'import agent_framework, agents, maturin, mypy, pytest' ||
         die "the Python package's test environment did not install"
 }
 

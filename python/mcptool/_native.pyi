@@ -2,7 +2,9 @@
 
 from collections.abc import Awaitable, Callable, Mapping, Sequence
 from types import TracebackType
-from typing import Any, Literal, Self
+from typing import Any, Literal
+
+from typing_extensions import Self  # in typing only from 3.11; stubs may always use it
 
 JsonObject = dict[str, Any]
 Headers = Mapping[str, str]
