@@ -3,18 +3,20 @@
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
 
-use mcptool::protocol::InitializeResult;
-use mcptool::{Client, CloseOutcome, RequestOptions, ServerNotification};
+use mcptool::{Client, RequestOptions, ServerNotification};
 use pyo3::prelude::*;
 use pyo3::types::{PyDict, PyTuple};
-use serde_json::{Map, Value, json};
+use serde_json::{Value, json};
 use tokio::sync::{Mutex, broadcast};
 
-use crate::callbacks::{self, LoopSlot};
-use crate::convert::{self, Json, seconds};
+use crate::callbacks::LoopSlot;
+use crate::convert::Json;
 use crate::errors::to_py_err;
 use crate::future::spawn;
 use crate::options::{ClientOptions, refuse_unknown};
+use crate::shapes::{
+    close_value, params_object, request_options, server_info_value, without_era, without_era_meta,
+};
 
 type Notifications = Arc<Mutex<Option<broadcast::Receiver<ServerNotification>>>>;
 
@@ -59,84 +61,6 @@ impl PyClient {
     fn start(&self, py: Python<'_>) -> PyResult<()> {
         self.started.store(true, Ordering::SeqCst);
         self.slot.set_current(py)
-    }
-}
-
-/// The server's initialize-shaped answer as a dict.
-pub(crate) fn server_info_value(info: &InitializeResult) -> Value {
-    serde_json::to_value(info).unwrap_or(Value::Null)
-}
-
-/// What `close()` did, as `{"outcome": ...}`.
-pub(crate) fn close_value(outcome: CloseOutcome) -> Value {
-    let name = match outcome {
-        CloseOutcome::Deleted => "deleted",
-        CloseOutcome::DeleteNotAllowed => "delete_not_allowed",
-        CloseOutcome::NotTerminated => "not_terminated",
-        CloseOutcome::NoSession => "no_session",
-        CloseOutcome::Stateless => "stateless",
-        CloseOutcome::AlreadyClosed => "already_closed",
-        _ => "closed",
-    };
-    json!({ "outcome": name })
-}
-
-/// Request options from `timeout=` and `on_progress=`.
-pub(crate) fn request_options(
-    timeout: Option<f64>,
-    on_progress: Option<Py<PyAny>>,
-) -> PyResult<RequestOptions> {
-    let mut options = RequestOptions::new();
-    if let Some(t) = timeout {
-        options = options.timeout(seconds("timeout", t)?);
-    }
-    if let Some(f) = on_progress {
-        options = options.on_progress(callbacks::progress(Arc::new(f)));
-    }
-    Ok(options)
-}
-
-/// A result without what only its protocol era put there (`resultType`, the
-/// `io.modelcontextprotocol/` keys of `_meta`), so that both eras give the same object.
-pub(crate) fn without_era(mut result: Value) -> Value {
-    if let Value::Object(map) = &mut result {
-        map.remove("resultType");
-    }
-    without_era_meta(result)
-}
-
-/// A value without the `io.modelcontextprotocol/` keys of its `_meta` (a 2026-07-28
-/// notification's subscription id, say), and without `_meta` if nothing else is left.
-pub(crate) fn without_era_meta(mut value: Value) -> Value {
-    if let Value::Object(map) = &mut value {
-        let empty = match map.get_mut("_meta") {
-            Some(Value::Object(meta)) => {
-                meta.retain(|key, _| !key.starts_with("io.modelcontextprotocol/"));
-                meta.is_empty()
-            }
-            _ => false,
-        };
-        if empty {
-            map.remove("_meta");
-        }
-    }
-    value
-}
-
-/// Params as a JSON object (None → no params).
-pub(crate) fn params_object(
-    params: Option<&Bound<'_, PyAny>>,
-    what: &str,
-) -> PyResult<Map<String, Value>> {
-    match params {
-        None => Ok(Map::new()),
-        Some(p) if p.is_none() => Ok(Map::new()),
-        Some(p) => match convert::from_python(p)? {
-            Value::Object(map) => Ok(map),
-            _ => Err(pyo3::exceptions::PyTypeError::new_err(format!(
-                "{what} must be a dict"
-            ))),
-        },
     }
 }
 

@@ -22,6 +22,7 @@ mod errors;
 mod future;
 mod oauth;
 mod options;
+mod shapes;
 mod tool;
 
 /// The module `mcptool._native`.

@@ -10,11 +10,12 @@ use pyo3::types::{PyDict, PyTuple};
 use serde_json::{Value, json};
 
 use crate::callbacks::{self, LoopSlot};
-use crate::client::{PyClient, close_value, params_object, request_options};
+use crate::client::PyClient;
 use crate::convert::{Json, seconds};
 use crate::errors::to_py_err;
 use crate::future::spawn;
 use crate::options::{ClientOptions, refuse_unknown, take, take_as};
+use crate::shapes::{close_value, params_object, request_options};
 
 /// The agent tool over one MCP server; one per agent run.
 #[pyclass(name = "Tool", module = "mcptool._native", frozen)]
