@@ -7,16 +7,19 @@ the server saw (sessions opened and deleted, open connections, status counts...)
 
 from __future__ import annotations
 
+import asyncio
+import functools
+import inspect
 import json
 import os
 import shutil
 import subprocess
 import time
 import urllib.request
-from collections.abc import Callable, Iterator
+from collections.abc import Awaitable, Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal, cast
 
 import pytest
 
@@ -46,7 +49,7 @@ class Served:
         """What the server saw. `open_connections` counts the connection of this very
         request too: an idle server reports 1."""
         with urllib.request.urlopen(self.stats_url, timeout=5) as response:
-            return json.load(response)
+            return cast(dict[str, Any], json.load(response))
 
     def wait_for(self, predicate: Callable[[dict[str, Any]], bool], timeout: float = 5.0) -> dict[str, Any]:
         """Polls the stats until `predicate` holds (closed sockets take a moment to be seen);
@@ -117,3 +120,35 @@ def server(serve: Callable[..., Served]) -> Served:
 def era_server(request: pytest.FixtureRequest, serve: Callable[..., Served]) -> Served:
     """Once with a session-era-only server, once with a 2026-07-28-only one."""
     return serve("--era", request.param)
+
+
+SESSIONS: Literal["2025-11-25"] = "2025-11-25"
+STATELESS: Literal["2026-07-28"] = "2026-07-28"
+Version = Literal["auto", "2025-11-25", "2026-07-28"]
+
+
+@pytest.fixture(params=[SESSIONS, STATELESS])
+def protocol(request: pytest.FixtureRequest) -> Version:
+    """The protocol version a test's clients and tools speak: once per era."""
+    return cast(Version, request.param)
+
+
+TEST_BOUND = 90.0
+"""Seconds a whole async test may take: past it the test fails with a TimeoutError instead of
+hanging the suite."""
+
+
+def _bounded(test: Callable[..., Awaitable[None]]) -> Callable[..., Awaitable[None]]:
+    @functools.wraps(test)
+    async def run(*args: Any, **kwargs: Any) -> None:
+        await asyncio.wait_for(test(*args, **kwargs), TEST_BOUND)
+
+    return run
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """Bounds every async test of the suite by `TEST_BOUND`."""
+    for item in items:
+        test = getattr(item, "obj", None)
+        if inspect.iscoroutinefunction(test):
+            item.obj = _bounded(test)  # type: ignore[attr-defined]

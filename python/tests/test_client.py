@@ -9,8 +9,6 @@ The session era is spoken with `protocol="2025-11-25"`, the stateless one with
 from __future__ import annotations
 
 import asyncio
-import functools
-import inspect
 import base64
 import builtins
 import json
@@ -19,34 +17,25 @@ import socket
 import subprocess
 import sys
 import textwrap
-import threading
 import time
 from collections.abc import Awaitable, Callable, Iterator
 from concurrent.futures import ThreadPoolExecutor
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
-from typing import Any, Literal, cast
+from typing import Any, cast
 
 import pytest
-from conftest import Served
+from conftest import SESSIONS, STATELESS, Served, Version
+from support import plain_http_server
 
 import mcptool
 
 BOUND = 15.0
 """Seconds any single step may take before the test calls it a hang."""
 
-SESSIONS: Literal["2025-11-25"] = "2025-11-25"
-STATELESS: Literal["2026-07-28"] = "2026-07-28"
-Version = Literal["auto", "2025-11-25", "2026-07-28"]
 
 JsonObject = dict[str, Any]
 Stats = dict[str, Any]
 
-
-@pytest.fixture(params=[SESSIONS, STATELESS])
-def protocol(request: pytest.FixtureRequest) -> Version:
-    """The protocol version a test's clients speak: once per era."""
-    return cast(Version, request.param)
 
 
 def is_session_era(protocol: Version) -> bool:
@@ -860,34 +849,8 @@ async def test_handler_raising_another_exception(server: Served, protocol: Versi
 def plain_http() -> Iterator[str]:
     """A plain web server on 127.0.0.1 (not MCP) answering every request with an HTML page;
     yields its /mcp URL."""
-
-    class Page(BaseHTTPRequestHandler):
-        protocol_version = "HTTP/1.1"
-
-        def _page(self) -> None:
-            length = int(self.headers.get("Content-Length") or 0)
-            if length:
-                self.rfile.read(length)
-            body = b"<html><body>Just a web page</body></html>"
-            self.send_response(200)
-            self.send_header("Content-Type", "text/html")
-            self.send_header("Content-Length", str(len(body)))
-            self.end_headers()
-            self.wfile.write(body)
-
-        do_GET = do_POST = do_DELETE = _page
-
-        def log_message(self, format: str, *args: Any) -> None:
-            pass
-
-    httpd = ThreadingHTTPServer(("127.0.0.1", 0), Page)
-    httpd.daemon_threads = True
-    thread = threading.Thread(target=httpd.serve_forever, daemon=True)
-    thread.start()
-    yield f"http://127.0.0.1:{httpd.server_address[1]}/mcp"
-    httpd.shutdown()
-    httpd.server_close()
-    thread.join(5)
+    with plain_http_server() as page:
+        yield page.url
 
 
 @pytest.mark.parametrize("version", ["auto", SESSIONS, STATELESS])
@@ -1171,22 +1134,3 @@ def test_clean_processes_exit_cleanly(server: Served, tmp_path: Path) -> None:
         runs = list(pool.map(one, [SESSIONS, STATELESS] * 40))
     failed = [r for r in runs if r[0] != 0]
     assert not failed, f"{len(failed)} of {len(runs)} processes failed at exit, e.g. {failed[0]}"
-
-
-# --- every test bounded --------------------------------------------------------------------------
-
-TEST_BOUND = 90.0
-"""Seconds a whole test may take: past it the test fails with a TimeoutError, not a hang."""
-
-
-def _bounded(test: Callable[..., Awaitable[None]]) -> Callable[..., Awaitable[None]]:
-    @functools.wraps(test)
-    async def run(*args: Any, **kwargs: Any) -> None:
-        await asyncio.wait_for(test(*args, **kwargs), TEST_BOUND)
-
-    return run
-
-
-for _name, _test in list(globals().items()):
-    if _name.startswith("test_") and inspect.iscoroutinefunction(_test):
-        globals()[_name] = _bounded(_test)

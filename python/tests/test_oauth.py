@@ -10,15 +10,13 @@ Skipped when the peer is not installed (unless `MCPTOOL_REQUIRE_PEERS` is set: t
 from __future__ import annotations
 
 import asyncio
-import functools
-import inspect
-from collections.abc import Awaitable, Callable, Iterator
-from typing import Any, Literal, cast
+from collections.abc import Callable, Iterator
+from typing import Any
 from urllib.parse import parse_qs, urlsplit
 
 import oidc_support
 import pytest
-from conftest import Served
+from conftest import Served, Version
 from oidc_support import MACHINE_JWT, MACHINE_POST, MACHINE_SECRET, AuthServer
 
 import mcptool
@@ -26,19 +24,11 @@ import mcptool
 BOUND = 30.0
 """Seconds any OAuth step may take (token requests, the consent page) before it is a hang."""
 
-SESSIONS: Literal["2025-11-25"] = "2025-11-25"
-STATELESS: Literal["2026-07-28"] = "2026-07-28"
-Version = Literal["auto", "2025-11-25", "2026-07-28"]
 REDIRECT_URI = "http://127.0.0.1:9/callback"
 """Never fetched: `authorize` returns the redirect URL instead of following it."""
 
 Stats = dict[str, Any]
 
-
-@pytest.fixture(params=[SESSIONS, STATELESS])
-def protocol(request: pytest.FixtureRequest) -> Version:
-    """The protocol version a test's clients speak: once per era."""
-    return cast(Version, request.param)
 
 
 @pytest.fixture
@@ -257,22 +247,3 @@ async def test_authorize_that_raises(protected: Served, auth_server: AuthServer,
         await asyncio.wait_for(client.connect(), BOUND)
     await client.close()
     assert auth_server.stats()["token_requests"] == {}
-
-
-# --- every test bounded --------------------------------------------------------------------------
-
-TEST_BOUND = 90.0
-"""Seconds a whole test may take: past it the test fails with a TimeoutError, not a hang."""
-
-
-def _bounded(test: Callable[..., Awaitable[None]]) -> Callable[..., Awaitable[None]]:
-    @functools.wraps(test)
-    async def run(*args: Any, **kwargs: Any) -> None:
-        await asyncio.wait_for(test(*args, **kwargs), TEST_BOUND)
-
-    return run
-
-
-for _name, _test in list(globals().items()):
-    if _name.startswith("test_") and inspect.iscoroutinefunction(_test):
-        globals()[_name] = _bounded(_test)

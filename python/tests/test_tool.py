@@ -7,32 +7,22 @@ server saw."""
 from __future__ import annotations
 
 import asyncio
-import functools
-import inspect
 import time
-from collections.abc import Awaitable, Callable
-from typing import Any, Literal, cast
+from collections.abc import Callable
+from typing import Any
 
 import pytest
-from conftest import Served
+from conftest import STATELESS, Served, Version
 
 import mcptool
 
 BOUND = 15.0
 """Seconds any single step may take before the test calls it a hang."""
 
-SESSIONS: Literal["2025-11-25"] = "2025-11-25"
-STATELESS: Literal["2026-07-28"] = "2026-07-28"
-Version = Literal["auto", "2025-11-25", "2026-07-28"]
 
 JsonObject = dict[str, Any]
 Stats = dict[str, Any]
 
-
-@pytest.fixture(params=[SESSIONS, STATELESS])
-def protocol(request: pytest.FixtureRequest) -> Version:
-    """The protocol version a test's tools speak: once per era."""
-    return cast(Version, request.param)
 
 
 def is_session_era(protocol: Version) -> bool:
@@ -457,22 +447,3 @@ def test_unknown_keyword_is_a_type_error(server: Served) -> None:
     """An unknown keyword of `Tool()` is a TypeError naming it."""
     with pytest.raises(TypeError, match="unexpected keyword argument 'allowed_tool'"):
         mcptool.Tool(server.url, allowed_tool=["echo"])  # type: ignore[call-arg]
-
-
-# --- every test bounded --------------------------------------------------------------------------
-
-TEST_BOUND = 90.0
-"""Seconds a whole test may take: past it the test fails with a TimeoutError, not a hang."""
-
-
-def _bounded(test: Callable[..., Awaitable[None]]) -> Callable[..., Awaitable[None]]:
-    @functools.wraps(test)
-    async def run(*args: Any, **kwargs: Any) -> None:
-        await asyncio.wait_for(test(*args, **kwargs), TEST_BOUND)
-
-    return run
-
-
-for _name, _test in list(globals().items()):
-    if _name.startswith("test_") and inspect.iscoroutinefunction(_test):
-        globals()[_name] = _bounded(_test)
