@@ -1,11 +1,13 @@
 //! `mcptool.Client`: one MCP connection with its own session and pool, as asyncio methods.
 
+use std::future::Future;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
 
 use mcptool::{Client, RequestOptions, ServerNotification};
 use pyo3::prelude::*;
 use pyo3::types::{PyDict, PyTuple};
+use serde::Serialize;
 use serde_json::{Value, json};
 use tokio::sync::{Mutex, broadcast};
 
@@ -259,40 +261,21 @@ impl PyClient {
         })
     }
 
+    /// Every tool, following `nextCursor` through all pages.
     fn list_tools<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyAny>> {
-        self.ready(py)?;
-        let client = self.client.clone();
-        spawn(py, async move {
-            let tools = client.list_tools().await?;
-            Ok(Json(serde_json::to_value(tools).unwrap_or(Value::Null)))
-        })
+        self.listed(py, |c| async move { c.list_tools().await })
     }
 
     fn list_prompts<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyAny>> {
-        self.ready(py)?;
-        let client = self.client.clone();
-        spawn(py, async move {
-            let prompts = client.list_prompts().await?;
-            Ok(Json(serde_json::to_value(prompts).unwrap_or(Value::Null)))
-        })
+        self.listed(py, |c| async move { c.list_prompts().await })
     }
 
     fn list_resources<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyAny>> {
-        self.ready(py)?;
-        let client = self.client.clone();
-        spawn(py, async move {
-            let resources = client.list_resources().await?;
-            Ok(Json(serde_json::to_value(resources).unwrap_or(Value::Null)))
-        })
+        self.listed(py, |c| async move { c.list_resources().await })
     }
 
     fn list_resource_templates<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyAny>> {
-        self.ready(py)?;
-        let client = self.client.clone();
-        spawn(py, async move {
-            let templates = client.list_resource_templates().await?;
-            Ok(Json(serde_json::to_value(templates).unwrap_or(Value::Null)))
-        })
+        self.listed(py, |c| async move { c.list_resource_templates().await })
     }
 
     /// `tools/call`; the `CallToolResult` as sent.
@@ -363,6 +346,21 @@ impl PyClient {
 }
 
 impl PyClient {
+    /// A paginated list, every page followed, as a list of dicts.
+    fn listed<'py, F, Fut, T>(&self, py: Python<'py>, list: F) -> PyResult<Bound<'py, PyAny>>
+    where
+        F: FnOnce(Client) -> Fut + Send + 'static,
+        Fut: Future<Output = Result<Vec<T>, mcptool::Error>> + Send + 'static,
+        T: Serialize,
+    {
+        self.ready(py)?;
+        let client = self.client.clone();
+        spawn(py, async move {
+            let items = list(client).await?;
+            Ok(Json(serde_json::to_value(items).unwrap_or(Value::Null)))
+        })
+    }
+
     fn raw<'py>(
         &self,
         py: Python<'py>,
