@@ -16,6 +16,20 @@ BOUND = 15.0
 """Seconds any single step may take before a test calls it a hang."""
 
 
+JsonObject = dict[str, Any]
+Stats = dict[str, Any]
+
+
+def is_session_era(protocol: str) -> bool:
+    """Whether `protocol` (a `Version`) is of the session era."""
+    return protocol != "2026-07-28"
+
+
+def client_connections(stats: Stats) -> int:
+    """TCP connections open at the server besides the `/stats` request being answered."""
+    return int(stats["open_connections"]) - 1
+
+
 def idle(stats: dict[str, Any]) -> bool:
     """No connection of the client under test is open. The stats request is itself a
     connection the server counts while it answers, hence at most one."""

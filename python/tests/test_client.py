@@ -25,26 +25,10 @@ from typing import Any, cast
 
 import pytest
 from conftest import SESSIONS, STATELESS, Served, Version
-from support import plain_http_server
+from support import BOUND, JsonObject, Stats, client_connections, is_session_era, plain_http_server
 
 import mcptool
 
-BOUND = 15.0
-"""Seconds any single step may take before the test calls it a hang."""
-
-
-JsonObject = dict[str, Any]
-Stats = dict[str, Any]
-
-
-
-def is_session_era(protocol: Version) -> bool:
-    return protocol != STATELESS
-
-
-def client_connections(stats: Stats) -> int:
-    """TCP connections open at the server besides the `/stats` request being answered."""
-    return int(stats["open_connections"]) - 1
 
 
 def method_count(stats: Stats, method: str) -> int:

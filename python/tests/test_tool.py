@@ -12,26 +12,11 @@ from collections.abc import Callable
 from typing import Any
 
 import pytest
-from conftest import STATELESS, Served, Version
+from conftest import Served, Version
+from support import BOUND, JsonObject, Stats, client_connections, is_session_era
 
 import mcptool
 
-BOUND = 15.0
-"""Seconds any single step may take before the test calls it a hang."""
-
-
-JsonObject = dict[str, Any]
-Stats = dict[str, Any]
-
-
-
-def is_session_era(protocol: Version) -> bool:
-    return protocol != STATELESS
-
-
-def client_connections(stats: Stats) -> int:
-    """TCP connections open at the server besides the `/stats` request being answered."""
-    return int(stats["open_connections"]) - 1
 
 
 def calls(stats: Stats, method: str = "tools/call") -> int:
