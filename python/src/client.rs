@@ -17,7 +17,8 @@ use crate::errors::to_py_err;
 use crate::future::spawn;
 use crate::options::{ClientOptions, refuse_unknown};
 use crate::shapes::{
-    close_value, params_object, request_options, server_info_value, without_era, without_era_meta,
+    close_value, optional_params, params_object, request_options, server_info_value, without_era,
+    without_era_meta,
 };
 
 type Notifications = Arc<Mutex<Option<broadcast::Receiver<ServerNotification>>>>;
@@ -189,10 +190,7 @@ impl PyClient {
         on_progress: Option<Py<PyAny>>,
     ) -> PyResult<Bound<'py, PyAny>> {
         self.ready(py)?;
-        let params = params
-            .filter(|p| !p.is_none())
-            .map(|_| params_object(params, "params").map(Value::Object))
-            .transpose()?;
+        let params = optional_params(params)?;
         let options = request_options(timeout, on_progress)?;
         let client = self.client.clone();
         spawn(py, async move {
@@ -210,10 +208,7 @@ impl PyClient {
         params: Option<&Bound<'py, PyAny>>,
     ) -> PyResult<Bound<'py, PyAny>> {
         self.ready(py)?;
-        let params = params
-            .filter(|p| !p.is_none())
-            .map(|_| params_object(params, "params").map(Value::Object))
-            .transpose()?;
+        let params = optional_params(params)?;
         let client = self.client.clone();
         spawn(py, async move {
             client.notify(&method, params.as_ref()).await?;

@@ -73,6 +73,14 @@ pub(crate) fn without_era_meta(mut value: Value) -> Value {
     value
 }
 
+/// A request's or notification's params: absent (None) or a JSON object.
+pub(crate) fn optional_params(params: Option<&Bound<'_, PyAny>>) -> PyResult<Option<Value>> {
+    match params {
+        Some(p) if !p.is_none() => params_object(Some(p), "params").map(|m| Some(Value::Object(m))),
+        _ => Ok(None),
+    }
+}
+
 /// Params as a JSON object (None → no params).
 pub(crate) fn params_object(
     params: Option<&Bound<'_, PyAny>>,
